@@ -1,0 +1,32 @@
+"""Numba decorators with on-disk caching and a fallback when the cache is read-only."""
+import functools
+import warnings
+
+import numba
+
+__all__ = ["njit", "prange"]
+
+prange = numba.prange
+
+
+def njit(*args, **kwargs):
+    """``numba.njit`` with ``cache=True`` by default (``fastmath`` stays off unless asked).
+
+    When the package directory and numba's user-wide cache are both read-only,
+    numba raises at decoration time; we fall back to an uncached function then.
+    """
+    kwargs.setdefault("cache", True)
+    if args and callable(args[0]):
+        return _decorate(args[0], kwargs)
+    return functools.partial(_decorate, options=kwargs)
+
+
+def _decorate(func, options):
+    try:
+        return numba.njit(**options)(func)
+    except RuntimeError as exc:  # "cannot cache function ...: no locator available"
+        if not options.get("cache"):
+            raise
+        warnings.warn(f"numba cache unavailable ({exc}); compiling {func.__name__} without cache",
+                      RuntimeWarning, stacklevel=3)
+        return numba.njit(**{**options, "cache": False})(func)
