@@ -33,6 +33,8 @@ class LinearOperator:
     (3, 3)
     """
 
+    __array_ufunc__ = None  # make ``ndarray @ operator`` defer to __rmatmul__
+
     def __init__(self, shape, dtype=np.float64):
         m, n = (int(s) for s in shape)
         if m < 0 or n < 0:

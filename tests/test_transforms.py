@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+from scipy.linalg import hadamard
+
+from cstoolbox.transforms import dct, fft, fwht, idct, ifft
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 16, 32, 64, 256, 1024, 2048, 4096])
+def test_fwht_matches_dense_hadamard(n, rng):
+    x = rng.standard_normal((3, n))
+    np.testing.assert_allclose(fwht(x), x @ hadamard(n).T, rtol=1e-12, atol=1e-9 * np.sqrt(n))
+
+
+@pytest.mark.parametrize("n", [2**14, 2**17])
+def test_fwht_large_involution(n, rng):
+    x = rng.standard_normal(n)
+    np.testing.assert_allclose(fwht(fwht(x)) / n, x, atol=1e-12)
+    y = fwht(x, normalize=True)
+    np.testing.assert_allclose(np.linalg.norm(y), np.linalg.norm(x), rtol=1e-12)
+    # spot-check rows of H against the definition H[i, j] = (-1)^popcount(i & j)
+    idx = rng.integers(0, n, 5)
+    cols = np.arange(n)
+    for i in idx:
+        row = (-1.0) ** np.array([bin(i & j).count("1") for j in cols])
+        assert abs(row @ x - fwht(x)[i]) < 1e-8 * np.sqrt(n)
+
+
+@pytest.mark.parametrize("n,rows", [(2**17, 1), (2**16, 2)])
+def test_fwht_inside_row_parallel_path(n, rows, rng):
+    x = rng.standard_normal((rows, n))
+    ref = np.stack([fwht(r[None, :].repeat(64, 0))[0] for r in x])  # the row-parallel kernel
+    np.testing.assert_allclose(fwht(x), ref, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_fwht_dtypes(dtype, rng):
+    n = 64
+    x = rng.standard_normal((2, n))
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal((2, n))
+    x = x.astype(dtype)
+    y = fwht(x)
+    assert y.dtype == dtype
+    tol = 1e-4 if np.dtype(dtype).itemsize <= 8 and dtype != np.float64 else 1e-10
+    np.testing.assert_allclose(y, x @ hadamard(n).T, rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, -2])
+def test_fwht_axes_and_batch(axis, rng):
+    x = rng.standard_normal((8, 4, 16))
+    n = x.shape[axis]
+    ref = np.moveaxis(np.tensordot(hadamard(n), np.moveaxis(x, axis, 0), axes=(1, 0)), 0, axis)
+    np.testing.assert_allclose(fwht(x, axis=axis), ref, atol=1e-10)
+    assert x.shape == fwht(x, axis=axis).shape
+
+
+def test_fwht_integer_input_and_no_mutation():
+    x = np.arange(8)
+    y = fwht(x)
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(x, np.arange(8))
+
+
+def test_fwht_out_inplace(rng):
+    x = rng.standard_normal((4, 32))
+    ref = fwht(x)
+    res = fwht(x, out=x)
+    assert res is x
+    np.testing.assert_allclose(x, ref)
+    out = np.empty_like(x)
+    assert fwht(ref, out=out) is out
+
+
+@pytest.mark.parametrize("bad,match", [
+    (np.zeros(1000), "power-of-two length along axis 0, got 1000"),
+    (np.zeros((0, 8)), "non-empty"),
+    (np.array(["a", "b"]), "dtype"),
+    (np.float64(1.0), "at least one dimension"),
+])
+def test_fwht_bad_input(bad, match):
+    with pytest.raises(ValueError, match=match):
+        fwht(bad)
+
+
+def test_fwht_bad_axis_and_out():
+    with pytest.raises(ValueError, match="out of bounds"):
+        fwht(np.zeros(8), axis=2)
+    with pytest.raises(TypeError, match="axis"):
+        fwht(np.zeros(8), axis=1.0)
+    with pytest.raises(ValueError, match="out must have"):
+        fwht(np.zeros(8), out=np.zeros(4))
+
+
+@pytest.mark.parametrize("func,inv", [(dct, idct), (fft, ifft)])
+def test_orthonormal_pairs(func, inv, rng):
+    x = rng.standard_normal((3, 50))
+    y = func(x, axis=-1)
+    np.testing.assert_allclose(np.linalg.norm(y, axis=-1), np.linalg.norm(x, axis=-1))
+    np.testing.assert_allclose(inv(y, axis=-1), x, atol=1e-12)
+    np.testing.assert_allclose(inv(func(x, axis=0), axis=0), x, atol=1e-12)
+
+
+def test_fft_dct_bad_dtype():
+    with pytest.raises(ValueError, match="numeric"):
+        dct(np.array(["x"]))
+
+
+@pytest.mark.gpu
+def test_fwht_cupy_matches_numpy(rng):
+    import cupy
+    for n in (8, 1024, 2**16):
+        x = rng.standard_normal((3, n))
+        np.testing.assert_allclose(fwht(cupy.asarray(x)).get(), fwht(x), rtol=1e-10, atol=1e-8)
