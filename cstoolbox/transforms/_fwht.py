@@ -5,7 +5,7 @@ from ..backend import get_array_module
 
 __all__ = ["fwht"]
 
-_PARALLEL_INSIDE_ROW = 1 << 16  # rows at least this long with fewer rows than threads: split inside rows
+_PARALLEL_INSIDE_ROW = 1 << 15  # rows at least this long with fewer rows than threads: split inside rows
 
 
 def fwht(x, axis=-1, normalize=False, out=None):

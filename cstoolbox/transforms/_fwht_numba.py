@@ -1,109 +1,139 @@
 """Numba kernels for the Walsh–Hadamard transform (Sylvester order), in place on C-contiguous 2-D arrays.
 
-Cache-blocked: each row is first transformed block by block (blocks of ``_BLOCK`` elements, which
-fit in L1/L2), finishing the first log2(block) stages inside the block; the remaining large strides
-are then done with radix-4 passes (two stages per sweep over memory).  Inner loops run over
-contiguous memory so LLVM vectorizes them.
+Two cache-aware passes per row (the factorization H_n = (H_{n/B} ⊗ I_B)(I_{n/B} ⊗ H_B)):
+
+1. *Block pass*: every contiguous block of ``B`` elements (L1-sized) gets its full length-``B``
+   transform: one radix-8 sweep in registers for the strides 1, 2, 4, then radix-4 sweeps whose inner
+   loops run over contiguous memory (LLVM vectorizes them).
+2. *Column pass* (only when n > B): the strides B, 2B, ..., n/2 are done on narrow column chunks of
+   ``_CHUNK`` contiguous elements taken from every block, so each chunk's working set
+   ((n / B) x _CHUNK elements) stays in L2 while all its large-stride stages run; radix-4 again.
+
+Rows are processed in parallel (``prange``) for batches; a single long row is split into independent
+blocks (pass 1) and independent column chunks (pass 2).
 """
 from .._jit import njit, prange
 
-_BLOCK = 2048  # elements finished in cache before the large-stride passes
+_BLOCK = 2048   # elements per block in pass 1 (16 KiB of float64)
+_CHUNK = 16     # contiguous columns per chunk in pass 2
 
 
 @njit(inline="always")
-def _small_stages(x, base, size):
-    """All butterfly stages with stride < size on x[base:base+size] (size a power of two)."""
-    h = 1
-    # radix-4 on the two smallest strides: groups of four contiguous values
-    if size >= 4:
-        for i in range(base, base + size, 4):
-            a0 = x[i]
-            a1 = x[i + 1]
-            a2 = x[i + 2]
-            a3 = x[i + 3]
-            b0 = a0 + a1
-            b1 = a0 - a1
-            b2 = a2 + a3
-            b3 = a2 - a3
-            x[i] = b0 + b2
-            x[i + 1] = b1 + b3
-            x[i + 2] = b0 - b2
-            x[i + 3] = b1 - b3
-        h = 4
+def _radix8(x, lo, hi):
+    for i in range(lo, hi, 8):
+        a0 = x[i]
+        a1 = x[i + 1]
+        a2 = x[i + 2]
+        a3 = x[i + 3]
+        a4 = x[i + 4]
+        a5 = x[i + 5]
+        a6 = x[i + 6]
+        a7 = x[i + 7]
+        b0 = a0 + a1
+        b1 = a0 - a1
+        b2 = a2 + a3
+        b3 = a2 - a3
+        b4 = a4 + a5
+        b5 = a4 - a5
+        b6 = a6 + a7
+        b7 = a6 - a7
+        c0 = b0 + b2
+        c1 = b1 + b3
+        c2 = b0 - b2
+        c3 = b1 - b3
+        c4 = b4 + b6
+        c5 = b5 + b7
+        c6 = b4 - b6
+        c7 = b5 - b7
+        x[i] = c0 + c4
+        x[i + 1] = c1 + c5
+        x[i + 2] = c2 + c6
+        x[i + 3] = c3 + c7
+        x[i + 4] = c0 - c4
+        x[i + 5] = c1 - c5
+        x[i + 6] = c2 - c6
+        x[i + 7] = c3 - c7
+
+
+@njit(inline="always")
+def _bfly4(x, j, h):
+    a0 = x[j]
+    a1 = x[j + h]
+    a2 = x[j + 2 * h]
+    a3 = x[j + 3 * h]
+    b0 = a0 + a1
+    b1 = a0 - a1
+    b2 = a2 + a3
+    b3 = a2 - a3
+    x[j] = b0 + b2
+    x[j + h] = b1 + b3
+    x[j + 2 * h] = b0 - b2
+    x[j + 3 * h] = b1 - b3
+
+
+@njit(inline="always")
+def _bfly2(x, j, h):
+    a = x[j]
+    b = x[j + h]
+    x[j] = a + b
+    x[j + h] = a - b
+
+
+@njit(inline="always")
+def _block(x, base, size):
+    """Full transform of x[base:base+size] (size a power of two)."""
+    if size == 2:
+        _bfly2(x, base, 1)
+        return
+    if size == 4:
+        _bfly4(x, base, 1)
+        return
+    _radix8(x, base, base + size)
+    h = 8
     while 4 * h <= size:
         for i in range(base, base + size, 4 * h):
             for j in range(i, i + h):
-                a0 = x[j]
-                a1 = x[j + h]
-                a2 = x[j + 2 * h]
-                a3 = x[j + 3 * h]
-                b0 = a0 + a1
-                b1 = a0 - a1
-                b2 = a2 + a3
-                b3 = a2 - a3
-                x[j] = b0 + b2
-                x[j + h] = b1 + b3
-                x[j + 2 * h] = b0 - b2
-                x[j + 3 * h] = b1 - b3
+                _bfly4(x, j, h)
         h *= 4
     if 2 * h <= size:
         for i in range(base, base + size, 2 * h):
             for j in range(i, i + h):
-                a = x[j]
-                b = x[j + h]
-                x[j] = a + b
-                x[j + h] = a - b
-    return 0
+                _bfly2(x, j, h)
 
 
 @njit(inline="always")
-def _large_stage4(x, n, h, lo, hi):
-    """Radix-4 pass for strides h and 2h over groups [lo, hi) of size 4h."""
-    for g in range(lo, hi):
-        i = g * 4 * h
-        for j in range(i, i + h):
-            a0 = x[j]
-            a1 = x[j + h]
-            a2 = x[j + 2 * h]
-            a3 = x[j + 3 * h]
-            b0 = a0 + a1
-            b1 = a0 - a1
-            b2 = a2 + a3
-            b3 = a2 - a3
-            x[j] = b0 + b2
-            x[j + h] = b1 + b3
-            x[j + 2 * h] = b0 - b2
-            x[j + 3 * h] = b1 - b3
-    return 0
+def _columns(x, n, block, col0, ncols):
+    """Strides block .. n/2 restricted to columns [col0, col0 + ncols) of every block."""
+    h = block
+    while 4 * h <= n:
+        for a in range(0, n, 4 * h):
+            for k in range(a, a + h, block):
+                for j in range(k + col0, k + col0 + ncols):
+                    _bfly4(x, j, h)
+        h *= 4
+    if 2 * h <= n:
+        for a in range(0, n, 2 * h):
+            for k in range(a, a + h, block):
+                for j in range(k + col0, k + col0 + ncols):
+                    _bfly2(x, j, h)
 
 
 @njit(inline="always")
-def _large_stage2(x, n, h, lo, hi):
-    for g in range(lo, hi):
-        i = g * 2 * h
-        for j in range(i, i + h):
-            a = x[j]
-            b = x[j + h]
-            x[j] = a + b
-            x[j + h] = a - b
-    return 0
+def _scale(x, n, s):
+    for i in range(n):
+        x[i] *= s
 
 
 @njit(inline="always")
 def _row(x, n, scale, do_scale):
     block = _BLOCK if n > _BLOCK else n
     for base in range(0, n, block):
-        _small_stages(x, base, block)
-    h = block
-    while 4 * h <= n:
-        _large_stage4(x, n, h, 0, n // (4 * h))
-        h *= 4
-    if 2 * h <= n:
-        _large_stage2(x, n, h, 0, n // (2 * h))
+        _block(x, base, block)
+    if n > block:
+        for col0 in range(0, block, _CHUNK):
+            _columns(x, n, block, col0, _CHUNK)
     if do_scale:
-        for i in range(n):
-            x[i] *= scale
-    return 0
+        _scale(x, n, scale)
 
 
 @njit(parallel=True)
@@ -116,44 +146,17 @@ def fwht_rows(x, scale, do_scale):
 
 @njit(parallel=True)
 def fwht_long(x, scale, do_scale):
-    """In-place FWHT of each (long) row with parallelism inside the row (few rows, large n)."""
+    """In-place FWHT of each long row (n > _BLOCK), parallel over blocks and column chunks."""
     n = x.shape[1]
-    block = _BLOCK if n > _BLOCK else n
+    block = _BLOCK
     nblocks = n // block
+    nchunks = block // _CHUNK
     for r in range(x.shape[0]):
         row = x[r]
         for b in prange(nblocks):
-            _small_stages(row, b * block, block)
-        h = block
-        while 4 * h <= n:
-            groups = n // (4 * h)
-            if groups >= 8:
-                for g in prange(groups):
-                    _large_stage4(row, n, h, g, g + 1)
-            else:
-                # few large groups: split each group's j-range across threads
-                for g in range(groups):
-                    i = g * 4 * h
-                    for j in prange(i, i + h):
-                        a0 = row[j]
-                        a1 = row[j + h]
-                        a2 = row[j + 2 * h]
-                        a3 = row[j + 3 * h]
-                        b0 = a0 + a1
-                        b1 = a0 - a1
-                        b2 = a2 + a3
-                        b3 = a2 - a3
-                        row[j] = b0 + b2
-                        row[j + h] = b1 + b3
-                        row[j + 2 * h] = b0 - b2
-                        row[j + 3 * h] = b1 - b3
-            h *= 4
-        if 2 * h <= n:
-            for j in prange(h):
-                a = row[j]
-                b = row[j + h]
-                row[j] = a + b
-                row[j + h] = a - b
+            _block(row, b * block, block)
+        for c in prange(nchunks):
+            _columns(row, n, block, c * _CHUNK, _CHUNK)
         if do_scale:
             for i in prange(n):
                 row[i] *= scale
