@@ -111,3 +111,16 @@ def test_fwht_cupy_matches_numpy(rng):
     for n in (8, 1024, 2**16):
         x = rng.standard_normal((3, n))
         np.testing.assert_allclose(fwht(cupy.asarray(x)).get(), fwht(x), rtol=1e-10, atol=1e-8)
+
+
+@pytest.mark.parametrize("n", [1, 2, 8, 32, 256, 2048])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_array_api_fwht_path_matches_dense(n, axis, rng):
+    """The CuPy code path (array-API butterflies), exercised here with NumPy."""
+    from cstoolbox.transforms._fwht_xp import fwht_xp
+    x = rng.standard_normal((n, 3)) if axis == 0 else rng.standard_normal((3, n))
+    ref = fwht(x, axis=axis)
+    np.testing.assert_allclose(fwht_xp(x, np, axis, 1.0, False, None), ref, atol=1e-9)
+    out = np.empty_like(x)
+    fwht_xp(x, np, axis, 1 / np.sqrt(n), True, out)
+    np.testing.assert_allclose(out, ref / np.sqrt(n), atol=1e-9)

@@ -78,8 +78,8 @@ def fwht(x, axis=-1, normalize=False, out=None):
                              f"got shape {out.shape} and dtype {out.dtype}")
     scale = 1.0 / np.sqrt(n) if normalize else 1.0
     if xp is not np:
-        from ._fwht_cuda import fwht_cuda  # noqa: PLC0415
-        return fwht_cuda(x, axis, scale, normalize, out)
+        from ._fwht_xp import fwht_xp  # noqa: PLC0415
+        return fwht_xp(x, xp, axis, scale, normalize, out)
     return _fwht_cpu(x, axis, scale, normalize, out)
 
 
