@@ -628,9 +628,9 @@ def plan_vershynin_lp(A, y, method="cutting-plane", solver=None, initial_rows=No
         cvxpy solver for ``method="cvxpy"`` (default CLARABEL).
     initial_rows : int, optional
         Cutting plane: number of constraints to start with -- the rows with the smallest margins
-        under the passive estimate (default ``min(m, max(4 n, 200))``).
+        under the passive estimate (default ``min(m, max(n, 50))``).
     rows_per_round : int, optional
-        Cutting plane: most-violated constraints added per round (default ``max(n, 100)``).
+        Cutting plane: most-violated constraints added per round (default ``max(n // 2, 50)``).
     max_rounds : int
         Cutting plane: round limit.
     tol : float
@@ -705,8 +705,8 @@ def plan_vershynin_lp(A, y, method="cutting-plane", solver=None, initial_rows=No
         status = "converged" if res.status == 0 else ("infeasible" if res.status == 2 else "error")
         name, iters, msg = "plan_vershynin_lp:highs", int(res.nit), res.message
     else:
-        n0 = min(m, max(4 * n, 200)) if initial_rows is None else _check_positive_int(initial_rows, "initial_rows")
-        step = max(n, 100) if rows_per_round is None else _check_positive_int(rows_per_round, "rows_per_round")
+        n0 = min(m, max(n, 50)) if initial_rows is None else _check_positive_int(initial_rows, "initial_rows")
+        step = max(n // 2, 50) if rows_per_round is None else _check_positive_int(rows_per_round, "rows_per_round")
         margins = YA @ (c / np.linalg.norm(c))
         active = np.zeros(m, dtype=bool)
         active[np.argsort(margins, kind="stable")[:min(n0, m)]] = True
