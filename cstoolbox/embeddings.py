@@ -50,24 +50,31 @@ _SCALE_SLACK = 1.0 - 1e-9     # keeps ||y||_inf strictly inside the bound despit
 
 # ============================================================================ numba kernels
 
+_TILE = 64  # points per tile of the projection kernel: the tile (n x 64) stays in L2, the inner loop is SIMD
+
+
 @njit(parallel=True)
 def _csr_project_kernel(indptr, indices, data, X, out, factor):
-    """out[i, j] = factor * sum_k A[j, k] X[i, k] for a CSR matrix A, 8 points per tile."""
+    """out[i, j] = factor * sum_k A[j, k] X[i, k] for a CSR matrix A (rows of X in tiles of 64).
+
+    Each thread copies a tile of 64 points transposed (n x 64) and streams the CSR matrix once per
+    tile: for each nonzero a = A[j, c] it does acc[0:64] += a * tile[c, 0:64] (vectorized).
+    Work: nnz(A) multiply-adds per point; X, data and out share one float dtype.
+    """
     N, n = X.shape
     m = indptr.shape[0] - 1
-    T = 8
+    T = _TILE
     ntiles = (N + T - 1) // T
     for t in prange(ntiles):
         i0 = t * T
         w = min(T, N - i0)
-        xt = np.zeros((n, T))
+        xt = np.zeros((n, T), dtype=X.dtype)
         for b in range(w):
             for k in range(n):
                 xt[k, b] = X[i0 + b, k]
-        acc = np.zeros(T)
+        acc = np.empty(T, dtype=X.dtype)
         for j in range(m):
-            for b in range(T):
-                acc[b] = 0.0
+            acc[:] = 0
             for k in range(indptr[j], indptr[j + 1]):
                 a = data[k]
                 c = indices[k]
@@ -187,11 +194,21 @@ def _chunks(n_rows, width):
 
 
 def _dense_rows(X, start, stop):
-    """Rows start:stop of X (dense or sparse) as a C-contiguous float64 ndarray."""
+    """Rows start:stop of X (dense or sparse) as a C-contiguous float32/float64 ndarray."""
     block = X[start:stop]
     if sp.issparse(block):
         block = block.toarray()
-    return np.ascontiguousarray(np.asarray(block), dtype=np.float64)
+    block = np.asarray(block)
+    dtype = np.float32 if block.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(block, dtype=dtype)
+
+
+def _csr_project(A, Xc, factor):
+    """factor * Xc @ A.T in Xc's precision (float32 or float64) with the tiled numba kernel."""
+    dtype = Xc.dtype
+    out = np.empty((Xc.shape[0], A.shape[0]), dtype=dtype)
+    _csr_project_kernel(A.indptr, A.indices, A.data.astype(dtype, copy=False), Xc, out, dtype.type(factor))
+    return out
 
 
 def _spread_ratio(X):
@@ -343,6 +360,9 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         :math:`\sqrt{m}` times it.
     n_padded_ : int
         Input length after zero padding (preconditioning / structured matrices).
+    row_order_ : ndarray of int or None
+        Random order of the structured matrices' rows (circulant / bos), so that each condensed
+        block mixes unrelated rows.
     stability_bound_ : float
     scale_ : float
         The input scale α.
@@ -496,6 +516,10 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             n_mat = max(n_pre, m)
             self.operator_ = SubsampledOrthogonalOperator(m, n_mat, transform="dct", random_signs=True,
                                                           random_state=rng)
+        # the structured ensembles return their rows sorted; consecutive rows condensed together
+        # would be strongly dependent (neighbouring frequencies / shifts), so the rows are put in
+        # a random order (still a uniformly drawn row subset)
+        self.row_order_ = (rng.permutation(m) if self.matrix in ("circulant", "bos") else None)
         self.density_ = density
         self.n_padded_ = n_mat
         self.n_blocks_ = m // lam
@@ -571,24 +595,21 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     # ------------------------------------------------------------------ projection / encoding
     def _project_rows(self, X, start, stop):
-        """A x / scale_ for rows start:stop (dense float64, shape (rows, m))."""
+        """A x / scale_ for rows start:stop, shape (rows, m), in the input's precision (float32/64)."""
         m = self.n_components
         Xc = _dense_rows(X, start, stop)
         n_mat = self.n_padded_
         if self.preconditioner_ is not None:
             n_pre = self.preconditioner_.shape[0]
             if n_pre > Xc.shape[1]:
-                Xc = np.concatenate([Xc, np.zeros((Xc.shape[0], n_pre - Xc.shape[1]))], axis=1)
+                Xc = np.concatenate([Xc, np.zeros((Xc.shape[0], n_pre - Xc.shape[1]), Xc.dtype)], axis=1)
             Xc = np.ascontiguousarray(self.preconditioner_.matvec(Xc.T).T)
         if n_mat > Xc.shape[1]:
-            Xc = np.concatenate([Xc, np.zeros((Xc.shape[0], n_mat - Xc.shape[1]))], axis=1)
+            Xc = np.concatenate([Xc, np.zeros((Xc.shape[0], n_mat - Xc.shape[1]), Xc.dtype)], axis=1)
         factor = math.sqrt(m) / self.scale_
         if self.matrix in ("sparse_gaussian", "fjlt"):
-            A = self.operator_.matrix
-            out = np.empty((Xc.shape[0], m))
-            _csr_project_kernel(A.indptr, A.indices, A.data, Xc, out, factor)
-            return out
-        Y = np.asarray(self.operator_.matvec(Xc.T)).T
+            return _csr_project(self.operator_.matrix, Xc, factor)
+        Y = np.asarray(self.operator_.matvec(Xc.T)).T[:, self.row_order_]
         return np.ascontiguousarray(Y.real if np.iscomplexobj(Y) else Y) * factor
 
     def _quantize(self, Y):
@@ -600,7 +621,7 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return q
 
     def project(self, X):
-        """The scaled measurements :math:`y = A x / \\alpha` that ``transform`` quantizes.
+        """The scaled measurements :math:`y = A x / \\alpha` that ``transform`` quantizes (float64).
 
         Parameters
         ----------
@@ -609,7 +630,7 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         ndarray of shape (n_samples, n_components), float64
-            Unquantized embedding; ``self.condense_float(y)`` gives the ℓ1-JL estimate.
+            Unquantized embedding (the ℓ1-JL baseline is :math:`\\alpha \\|V(y_a - y_b)\\|_1`).
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
@@ -821,6 +842,41 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return _kneighbors(lambda a, b: self._pairwise_condensed(a, b, metric), Q, B, n_neighbors,
                            database is None, return_distance)
 
+    def unquantized_pairwise_distances(self, X, other=None, metric="l1"):
+        """The same estimator on the unquantized projections (the ℓ1-JL / ℓ2-JL baseline).
+
+        :math:`\\alpha \\|V(y_a - y_b)\\|` with :math:`y = A x/\\alpha` (``project``): what the
+        codes would give without quantization error, i.e. the Johnson–Lindenstrauss part of
+        the error.  Costs float memory and time; meant for diagnostics and comparisons.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_a, n_features)
+        other : array_like of shape (n_b, n_features), default None (= X)
+        metric : {"l1", "l2"}
+
+        Returns
+        -------
+        ndarray of shape (n_a, n_b)
+        """
+        check_is_fitted(self)
+        _check_metric(metric, _METRICS)
+        p, lam = self.n_blocks_, self.block_length_
+        v = self.condensation_vector_
+
+        def cond(Z):
+            Y = self.project(Z)
+            return np.ascontiguousarray(Y.reshape(Y.shape[0], p, lam) @ v)
+
+        A = cond(X)
+        B = A if other is None else cond(other)
+        out = np.empty((A.shape[0], B.shape[0]))
+        power = 1 if metric == "l1" else 2
+        _pairwise_float_kernel(A, B, out, power)
+        if power == 2:
+            np.sqrt(out, out=out)
+        return out * self._factor(metric)
+
     def condensed_bits(self):
         """Bits per point needed to store the condensed integers (ΣΔ) exactly.
 
@@ -926,10 +982,7 @@ class SignRandomProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Xc = _dense_rows(X, start, stop)
         if self.matrix == "gaussian":
             return Xc @ self.operator_.matrix.T
-        A = self.operator_.matrix
-        out = np.empty((Xc.shape[0], self.n_components))
-        _csr_project_kernel(A.indptr, A.indices, A.data, Xc, out, 1.0)
-        return out
+        return _csr_project(self.operator_.matrix, Xc, 1.0)
 
     def transform(self, X, packed=False):
         """Codes ``sign(G x)`` (sign(0) = +1) as int8 ±1, or packed uint8 with ``packed=True``.
