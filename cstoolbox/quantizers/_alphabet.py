@@ -73,7 +73,7 @@ class Alphabet:
 
     def __init__(self, levels=2, step=2.0):
         if isinstance(levels, bool) or not isinstance(levels, (numbers.Integral, np.integer)):
-            if isinstance(levels, numbers.Real) and float(levels).is_integer():
+            if not isinstance(levels, bool) and isinstance(levels, numbers.Real) and float(levels).is_integer():
                 levels = int(levels)
             else:
                 raise TypeError(f"levels must be an even integer >= 2, got {levels!r}")

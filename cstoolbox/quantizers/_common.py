@@ -35,7 +35,7 @@ class Batch:
         moved = np.moveaxis(arr, self.axis, -1)
         self.batch_shape = moved.shape[:-1]
         self.length = moved.shape[-1]
-        self.data = np.ascontiguousarray(moved.reshape(-1, self.length))
+        self.data = np.ascontiguousarray(moved.reshape(int(np.prod(self.batch_shape)), self.length))
 
     def empty(self, dtype=None):
         return np.empty(self.data.shape, dtype=self.dtype if dtype is None else dtype)
@@ -83,7 +83,7 @@ def normalize_axis(axis, ndim):
 
 def check_order(order, name="order", minimum=1):
     if isinstance(order, bool) or not isinstance(order, (numbers.Integral, np.integer)):
-        if isinstance(order, numbers.Real) and float(order).is_integer():
+        if not isinstance(order, bool) and isinstance(order, numbers.Real) and float(order).is_integer():
             order = int(order)
         else:
             raise TypeError(f"{name} must be an integer >= {minimum}, got {order!r}")
@@ -95,7 +95,7 @@ def check_order(order, name="order", minimum=1):
 
 def check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+        if not isinstance(value, bool) and isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
             raise TypeError(f"{name} must be a positive integer, got {value!r}")

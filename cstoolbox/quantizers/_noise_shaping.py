@@ -295,8 +295,7 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
     codes = code_buffer(batch, alphabet, return_codes)
     u = state_buffer(batch, return_state)
     umax = np.zeros(y2.shape[0])
-    args = (alphabet.step, float(alphabet.K), float(alphabet.levels - 1), q, codes, u, umax,
-            return_codes, return_state)
+    args = (alphabet.step, float(alphabet.K), q, codes, u, umax, return_codes, return_state)
     if y2.size:
         if order == 1:
             _k.sigma_delta_1_kernel(y2, *args)
@@ -460,8 +459,8 @@ def beta_encode(y, beta, block_length=None, alphabet=None, axis=-1, return_codes
     u = state_buffer(batch, return_state)
     umax = np.zeros(y2.shape[0])
     if y2.size:
-        _k.beta_kernel(y2, beta, lam, alphabet.step, float(alphabet.K), float(alphabet.levels - 1), q,
-                       codes, u, umax, return_codes, return_state)
+        _k.beta_kernel(y2, beta, lam, alphabet.step, float(alphabet.K), q, codes, u, umax,
+                       return_codes, return_state)
     if warn:
         warn_unstable(umax * alphabet.step, alphabet.step / 2,
                       f"beta_encode (beta {beta:g}, {alphabet.levels} levels, step {alphabet.step:g})",

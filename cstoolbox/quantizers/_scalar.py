@@ -60,8 +60,7 @@ def msq(y, alphabet=None, axis=-1, return_codes=False):
     y1 = batch.data
     q = np.empty_like(y1)
     codes = np.empty(y1.shape if return_codes else 0, dtype=alphabet.code_dtype)
-    _k.msq_kernel(y1, alphabet.step, float(alphabet.K), float(alphabet.levels - 1), q, codes,
-                  return_codes)
+    _k.msq_kernel(y1, alphabet.step, float(alphabet.K), q, codes, return_codes)
     if return_codes:
         return batch.restore(q), batch.restore(codes)
     return batch.restore(q)
@@ -117,8 +116,7 @@ def stochastic_round(y, alphabet=None, random_state=None, return_codes=False):
     rand = rng.random(y1.shape[0])
     q = np.empty_like(y1)
     codes = np.empty(y1.shape if return_codes else 0, dtype=alphabet.code_dtype)
-    _k.stochastic_kernel(y1, rand, alphabet.step, float(alphabet.K), float(alphabet.levels - 1), q,
-                         codes, return_codes)
+    _k.stochastic_kernel(y1, rand, alphabet.step, float(alphabet.K), q, codes, return_codes)
     if return_codes:
         return batch.restore(q), batch.restore(codes)
     return batch.restore(q)
