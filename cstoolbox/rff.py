@@ -1,0 +1,759 @@
+r"""Quantized random Fourier features: ΣΔ and distributed noise shaping (Zhang, Kannan, Cloninger, Saab).
+
+Random Fourier features (RFF) :math:`z(x) = \cos(W^T x + \xi) \in [-1, 1]^m` with
+:math:`W_{:j} \sim N(0, 2\gamma I)` and :math:`\xi_j \sim U[0, 2\pi)` satisfy
+:math:`\mathbb{E}\,\tfrac{2}{m}\langle z(x), z(y)\rangle = k(x, y) = e^{-\gamma\|x - y\|^2}`.
+:class:`QuantizedRFF` quantizes each sample's ``m`` features with a noise-shaping quantizer
+(greedy or stable one-bit ΣΔ, distributed beta noise shaping) or a memoryless baseline (MSQ,
+stochastic rounding "StocQ") on the normalized alphabet with ``levels = 2K`` values spanning
+[-1, 1], and condenses the result with :math:`V = \sqrt{2/p}\,(I_p \otimes v^T)/\|v\|_2`, so
+that :math:`\langle V Q(z(x)), V Q(z(y))\rangle \approx k(x, y)`. The integer codes can be
+stored compactly (:meth:`QuantizedRFF.pack`): for ΣΔ the condensed block sums are integers
+and cost about :math:`(m/\lambda)\log_2(\lambda(2K - 1) + 1)` bits per sample.
+
+:func:`kernel_approximation` evaluates the kernel estimators of the paper: fully quantized,
+semi-quantized (one side 1-bit, unbiased), StocQ, the biased fully 1-bit estimator and the
+unquantized RFF baseline.
+
+Examples
+--------
+>>> import numpy as np
+>>> from cstoolbox.rff import QuantizedRFF
+>>> X = np.random.default_rng(0).standard_normal((5, 3))
+>>> qrff = QuantizedRFF(n_components=4000, gamma=0.1, levels=4, random_state=0).fit(X)
+>>> F = qrff.transform(X)                 # condensed features, (5, 2000) for block_length 2
+>>> F.shape, qrff.bits_per_sample_
+((5, 2000), 5824)
+>>> K_true = np.exp(-0.1 * ((X[:, None] - X[None]) ** 2).sum(-1))
+>>> bool(np.abs(F @ F.T - K_true).max() < 0.1)
+True
+"""
+import hashlib
+import math
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._jit import njit, prange
+from .backend import check_random_state
+from .exceptions import QuantizerInstabilityWarning
+
+__all__ = ["QuantizedRFF", "kernel_approximation", "rff_bits_per_sample", "ESTIMATORS", "METHODS"]
+
+METHODS = ("sigma_delta", "beta", "msq", "stochastic")
+ESTIMATORS = ("quantized", "semi", "stocq", "one_bit", "rff")
+
+# Paper defaults (Zhang et al. 2024, Section 6): lambda = 2 for r = 1, 3 for r = 2 (and r(t-1)+1
+# with t = 2 in general), beta = 1.5 with lambda = 4, no condensation for the memoryless baselines.
+_DEFAULT_BETA = 1.5
+_DEFAULT_BETA_BLOCK = 4
+_CHUNK_ELEMENTS = 1 << 19          # rows per chunk = this // n_components (about 4 MiB of float64)
+
+
+def _quantizers():
+    """The core quantizers module (imported lazily: the layer below may be absent at import time)."""
+    from . import quantizers
+    return quantizers
+
+
+def _is_int(v):
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
+
+
+# ---------------------------------------------------------------------------------------------
+# mixed-radix packing of the condensed integers (N values per entry, g entries per uint64 word)
+# ---------------------------------------------------------------------------------------------
+def _radix_group(n_values):
+    """Largest g with n_values**g <= 2**64 (entries per 64-bit word)."""
+    if n_values <= 1:
+        return 64
+    g = int(64 // math.log2(n_values))
+    while n_values ** (g + 1) <= 2 ** 64:
+        g += 1
+    while n_values ** g > 2 ** 64:
+        g -= 1
+    return max(g, 1)
+
+
+@njit(parallel=True)
+def _radix_pack(vals, n_values, group, n_words):  # pragma: no cover - numba
+    n, p = vals.shape
+    out = np.zeros((n, n_words), dtype=np.uint64)
+    base = np.uint64(n_values)
+    for i in prange(n):
+        for w in range(n_words):
+            acc = np.uint64(0)
+            start = w * group
+            stop = min(start + group, p)
+            for j in range(stop - 1, start - 1, -1):
+                acc = acc * base + np.uint64(vals[i, j])
+            out[i, w] = acc
+    return out
+
+
+@njit(parallel=True)
+def _radix_unpack(words, n_values, group, p):  # pragma: no cover - numba
+    n, n_words = words.shape
+    out = np.empty((n, p), dtype=np.int64)
+    base = np.uint64(n_values)
+    for i in prange(n):
+        for w in range(n_words):
+            acc = words[i, w]
+            start = w * group
+            stop = min(start + group, p)
+            for j in range(start, stop):
+                out[i, j] = np.int64(acc % base)
+                acc = acc // base
+    return out
+
+
+def rff_bits_per_sample(n_components, method="sigma_delta", order=1, levels=2, block_length=None):
+    r"""Bits per sample of the stored codes, by the paper's formulas (information content).
+
+    Parameters
+    ----------
+    n_components : int
+        Number of random features ``m``.
+    method : {"sigma_delta", "beta", "msq", "stochastic"}
+    order : int
+        ΣΔ order ``r`` (1 or 2 have formulas in the paper; others use ``log2`` of the count).
+    levels : int
+        Alphabet size ``2K``.
+    block_length : int or None
+        Condensation block length ``lambda`` (None: 1).
+
+    Returns
+    -------
+    float
+        StocQ, MSQ and beta: :math:`m \log_2(2K)`; ΣΔ r = 1:
+        :math:`(m/\lambda)\log_2(\lambda(2K-1)+1)`; r = 2:
+        :math:`(m/\lambda)(2\log_2(\lambda+1) + \log_2(2K-1) - 2)`.
+        :attr:`QuantizedRFF.bits_per_sample_` is the (slightly larger) size that
+        :meth:`QuantizedRFF.pack` actually stores.
+
+    Examples
+    --------
+    >>> round(rff_bits_per_sample(3000, "sigma_delta", order=1, levels=2, block_length=2), 1)
+    2377.4
+    >>> rff_bits_per_sample(3000, "stochastic", levels=4)
+    6000.0
+    """
+    lam = 1 if block_length is None else int(block_length)
+    m, K = int(n_components), int(levels) // 2
+    if method == "sigma_delta" and lam > 1:
+        if order == 1:
+            return (m / lam) * math.log2(lam * (2 * K - 1) + 1)
+        if order == 2:
+            return (m / lam) * (2 * math.log2(lam + 1) + math.log2(2 * K - 1) - 2)
+        t = (lam - 1) // order + 1
+        return (m / lam) * math.log2((2 * K - 1) * t ** order + 1)
+    if method in ("msq", "stochastic") and lam > 1:
+        return (m / lam) * math.log2(lam * (2 * K - 1) + 1)
+    return m * math.log2(2 * K)
+
+
+class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    r"""Quantized random Fourier features for the Gaussian kernel, condensed (scikit-learn transformer).
+
+    Drop-in companion of :class:`sklearn.kernel_approximation.RBFSampler`: ``fit`` draws
+    ``m = n_components`` frequencies and offsets; ``transform`` computes the features
+    :math:`z = \cos(W^T x + \xi)`, quantizes them with a noise-shaping scheme and returns the
+    ``p = m / block_length`` condensed features :math:`V Q(z)` whose inner products estimate
+    :math:`k(x, y) = \exp(-\gamma \|x - y\|^2)`.
+
+    Parameters
+    ----------
+    n_components : int, default 100
+        Number of random features ``m`` (before condensation); a multiple of ``block_length``.
+    gamma : float or "scale", default 1.0
+        Kernel parameter; "scale" uses ``1 / (n_features * X.var())`` as in scikit-learn.
+    method : {"sigma_delta", "beta", "msq", "stochastic"}, default "sigma_delta"
+        Quantizer: greedy ΣΔ of order ``order`` (the stable one-bit DGK filter when
+        ``levels == 2`` and ``order >= 2``), distributed beta noise shaping, memoryless
+        nearest-level (MSQ) or unbiased stochastic rounding (StocQ).
+    order : int in {1, 2, 3}, default 1
+        ΣΔ order ``r`` (ignored by the other methods).
+    levels : int, default 2
+        Alphabet size ``2K`` (even >= 2); the alphabet is ``Alphabet.normalized(levels)``
+        with step ``2/(2K-1)``, spanning [-1, 1]. ``levels=2`` is one bit.
+    beta : float or None, default None
+        Noise-shaping parameter of ``method="beta"``, in ``(1, levels)``; None means 1.5.
+        Ignored by the other methods.
+    block_length : int or None, default None
+        Condensation block length ``lambda``. None: ``r(t-1)+1`` with ``t = 2`` for ΣΔ
+        (2 for r = 1, 3 for r = 2), 4 for beta, 1 (no condensation) for MSQ / StocQ; when that
+        does not divide ``n_components``, the largest admissible length that does (down to 1).
+        ΣΔ of order r needs ``block_length = r(t-1)+1``.
+    random_state : None, int or numpy.random.Generator, default None
+        Seeds the frequencies, the offsets and (for ``method="stochastic"``) the rounding.
+
+    Attributes
+    ----------
+    random_weights_ : ndarray (n_features, n_components)
+        Frequencies, columns :math:`\sim N(0, 2\gamma I)` (float32 when fitted on float32).
+    random_offset_ : ndarray (n_components,)
+        Offsets :math:`\xi \sim U[0, 2\pi)`.
+    gamma_ : float
+        The resolved kernel parameter.
+    alphabet_ : cstoolbox.quantizers.Alphabet
+    block_length_, beta_ : the resolved parameters (``beta_`` None unless method is "beta").
+    input_scale_ : float
+        Factor applied to ``z`` before quantizing: ``(2K - beta)/(2K - 1)`` for beta (brings
+        the features inside the stability bound), 1 otherwise.
+    condensation_vector_ : ndarray (block_length,)
+        ``v`` of the condensation operator.
+    stability_bound_ : float
+        Largest ``||y||_inf`` for which the scheme's state is provably bounded (inf for MSQ /
+        StocQ); a fit whose features (up to ``input_scale_``) exceed it warns.
+    n_features_out_ : int
+        ``p = n_components // block_length_``.
+    bits_per_sample_ : int
+        Bits per sample stored by :meth:`pack` (64-bit words of mixed-radix condensed
+        integers; for beta / no condensation, bit-packed codes).
+    n_features_in_, feature_names_in_ : as in scikit-learn.
+
+    Raises
+    ------
+    ValueError
+        At ``fit``, for an unknown ``method``, ``levels`` not even >= 2, ``order`` not in
+        1..3, ``beta`` outside ``(1, levels)``, ``block_length`` not dividing
+        ``n_components`` or not of the form ``order*(t-1)+1`` for ΣΔ, non-positive
+        ``gamma`` or ``n_components``.
+
+    Warns
+    -----
+    QuantizerInstabilityWarning
+        At ``fit``, when the features can leave the scheme's stability bound (greedy ΣΔ of
+        order >= 2 on the normalized alphabet; the one-bit DGK filters for ``|y| > 2 - ||h||_1``).
+
+    Notes
+    -----
+    With the alphabet :math:`\mathcal{A} = \{\pm(2j-1)s/2\}_{j=1}^K`, :math:`s = 2/(2K-1)`,
+    the schemes are (Zhang et al. 2024, Sections 2-4):
+
+    * ΣΔ: :math:`z - q = D^r u`, condensation :math:`v` = coefficients of
+      :math:`(1 + \dots + z^{t-1})^r` (:math:`\lambda = r(t-1)+1`);
+    * beta: quantize :math:`c\,z` with :math:`c = (2K-\beta)/(2K-1)`,
+      :math:`c z - q = (I_p \otimes H_\beta) u`, :math:`v = (\beta^{-1}, \dots, \beta^{-\lambda})`;
+    * MSQ / StocQ: no noise shaping; ``block_length`` > 1 sums blocks (v = ones).
+
+    The features are :math:`V Q(z)` with :math:`V = \sqrt{2/p}\,(I_p \otimes v^T)/(c\|v\|_2)`,
+    so that :math:`\mathbb{E}\langle V z(x), V z(y)\rangle = k(x, y)`; the quantization error of
+    the kernel decays like :math:`\lambda^{-r+1/2}` (ΣΔ) or :math:`\beta^{-\lambda}` (beta),
+    while the condensed integers need only about :math:`p \log_2(\lambda(2K-1)+1)` bits (ΣΔ):
+    error decays polynomially in ``m`` and exponentially in the bits spent.
+
+    Stochastic rounding draws its randomness from ``random_state`` and a hash of the input
+    batch: transforming the same batch twice gives the same features, different inputs get
+    independent rounding (as the unbiasedness of StocQ requires).
+
+    References
+    ----------
+    J. Zhang, H. Kannan, A. Cloninger, R. Saab, "Sigma-Delta and distributed noise-shaping
+    quantization methods for random Fourier features", Information and Inference 13 (2024).
+    A. Rahimi, B. Recht, "Random features for large-scale kernel machines", NIPS 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstoolbox.rff import QuantizedRFF
+    >>> X = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
+    >>> q = QuantizedRFF(n_components=64, gamma=0.5, order=1, random_state=0).fit(X)
+    >>> F = q.transform(X)
+    >>> F.shape, F.dtype, q.get_feature_names_out()[:2].tolist()
+    ((4, 32), dtype('float32'), ['quantizedrff0', 'quantizedrff1'])
+    >>> codes = q.transform_codes(X)          # integer codes in [0, levels), one per feature
+    >>> codes.shape, codes.dtype
+    ((4, 64), dtype('uint8'))
+    >>> packed = q.pack(codes)                # compact storage: bits_per_sample_ / 8 bytes
+    >>> packed.shape[1] * 8 == q.bits_per_sample_
+    True
+    >>> np.allclose(q.unpack(packed), q.features_from_codes(codes)) and np.allclose(F, q.unpack(packed))
+    True
+    """
+
+    def __init__(self, n_components=100, *, gamma=1.0, method="sigma_delta", order=1, levels=2,
+                 beta=None, block_length=None, random_state=None):
+        self.n_components = n_components
+        self.gamma = gamma
+        self.method = method
+        self.order = order
+        self.levels = levels
+        self.beta = beta
+        self.block_length = block_length
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ parameter checks
+    def _check_params(self):
+        if not _is_int(self.n_components) or self.n_components < 1:
+            raise ValueError(f"n_components must be a positive integer, got {self.n_components!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if not _is_int(self.levels) or self.levels < 2 or self.levels % 2:
+            raise ValueError(f"levels must be an even integer >= 2 (the alphabet size 2K), got {self.levels!r}")
+        if self.levels > 256:
+            raise ValueError(f"levels must be <= 256 (codes are stored as uint8), got {self.levels}")
+        order = self.order
+        if self.method == "sigma_delta" and (not _is_int(order) or order not in (1, 2, 3)):
+            raise ValueError(f"order must be 1, 2 or 3 for method='sigma_delta', got {order!r}")
+        beta = None
+        if self.method == "beta":
+            beta = _DEFAULT_BETA if self.beta is None else self.beta
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not math.isfinite(beta):
+                raise ValueError(f"beta must be a finite number in (1, levels), got {beta!r}")
+            beta = float(beta)
+            if not 1.0 < beta < self.levels:
+                raise ValueError(
+                    f"beta must lie in (1, levels) = (1, {self.levels}) so that the scaled features stay "
+                    f"within the stability bound s(K - beta/2) > 0 and the error decays like beta^-lambda, "
+                    f"got {beta}")
+        lam = self.block_length
+        if lam is None:
+            # the paper's choice when it divides n_components, else the largest admissible one that does
+            if self.method == "sigma_delta":
+                candidates = [int(order) * t + 1 for t in (1, 0)]
+            elif self.method == "beta":
+                candidates = list(range(_DEFAULT_BETA_BLOCK, 0, -1))
+            else:
+                candidates = [1]
+            lam = next(c for c in candidates if self.n_components % c == 0)
+        elif not _is_int(lam) or lam < 1:
+            raise ValueError(f"block_length must be a positive integer or None, got {lam!r}")
+        lam = int(lam)
+        if self.n_components % lam:
+            raise ValueError(
+                f"block_length={lam} must divide n_components={self.n_components}; use a multiple of "
+                f"{lam} for n_components (e.g. {lam * max(1, round(self.n_components / lam))})")
+        if self.method == "sigma_delta" and (lam - 1) % order:
+            raise ValueError(
+                f"block_length={lam} is incompatible with order={order}: sigma-delta condensation of order r "
+                f"needs block_length = r(t-1)+1, e.g. {[order * t + 1 for t in range(1, 4)]}")
+        return lam, beta
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Draw the frequencies and offsets; resolve and check the quantizer parameters.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (used for ``n_features`` and ``gamma="scale"``).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+        lam, beta = self._check_params()
+        gamma = self.gamma
+        if isinstance(gamma, str):
+            if gamma != "scale":
+                raise ValueError(f"gamma must be a positive float or 'scale', got {gamma!r}")
+            var = (X.multiply(X).mean() - X.mean() ** 2) if sp.issparse(X) else X.var()
+            gamma = 1.0 / (X.shape[1] * var) if var != 0 else 1.0
+        elif isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not (
+                math.isfinite(gamma) and gamma > 0):
+            raise ValueError(f"gamma must be a positive float or 'scale', got {gamma!r}")
+        self.gamma_ = float(gamma)
+
+        rng = check_random_state(self.random_state)
+        m, d = int(self.n_components), X.shape[1]
+        self.random_weights_ = math.sqrt(2.0 * self.gamma_) * rng.standard_normal((d, m))
+        self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, size=m)
+        if X.dtype == np.float32:
+            self.random_weights_ = self.random_weights_.astype(np.float32)
+            self.random_offset_ = self.random_offset_.astype(np.float32)
+        self._rounding_seed = int(rng.integers(0, 2 ** 63 - 1))
+
+        qz = _quantizers()
+        self.alphabet_ = qz.Alphabet.normalized(int(self.levels))
+        K = self.alphabet_.K
+        self.block_length_ = lam
+        self.beta_ = beta
+        self.input_scale_ = (2 * K - beta) / (2 * K - 1) if beta is not None else 1.0
+        if self.method == "sigma_delta":
+            v = qz.condensation_vector("sigma_delta", lam, order=int(self.order))
+        elif self.method == "beta":
+            v = qz.condensation_vector("beta", lam, beta=beta)
+        else:
+            v = np.ones(lam)
+        self.condensation_vector_ = np.asarray(v, dtype=np.float64)
+        p = m // lam
+        self.n_features_out_ = p
+        # V = sqrt(2/p) (I_p (x) v^T) / (c ||v||_2): one scaled vector applied blockwise
+        self._v_scaled = self.condensation_vector_ * (
+            math.sqrt(2.0 / p) / (np.linalg.norm(self.condensation_vector_) * self.input_scale_))
+        self._setup_storage()
+        self._check_stability()
+        return self
+
+    def _scheme(self):
+        if self.method == "sigma_delta":
+            return "one_bit_sigma_delta" if (self.levels == 2 and self.order > 1) else "sigma_delta"
+        return self.method
+
+    def _check_stability(self):
+        qz = _quantizers()
+        scheme = self._scheme()
+        if scheme == "sigma_delta":
+            bound = qz.stability_bound("sigma_delta", self.alphabet_, order=int(self.order))
+        elif scheme == "one_bit_sigma_delta":
+            bound = qz.stability_bound("one_bit_sigma_delta", self.alphabet_, order=int(self.order))
+        elif scheme == "beta":
+            bound = qz.stability_bound("beta", self.alphabet_, beta=self.beta_)
+        else:
+            bound = math.inf
+        self.stability_bound_ = float(bound)
+        reach = self.input_scale_          # |cos| <= 1, scaled for beta
+        if reach > self.stability_bound_ * (1 + 1e-12):
+            what = {"sigma_delta": f"greedy sigma-delta of order {self.order} with levels={self.levels}",
+                    "one_bit_sigma_delta": f"one-bit sigma-delta (DGK filter) of order {self.order}",
+                    "beta": f"beta noise shaping with beta={self.beta_}"}[scheme]
+            warnings.warn(
+                f"{what} is stable only for |y| <= {self.stability_bound_:.4g}, but random Fourier features "
+                f"reach {reach:.4g}: the quantizer state may grow (the identity y - q = D^r u still holds, "
+                f"the error bounds do not); use order=1, more levels, or method='beta'",
+                QuantizerInstabilityWarning, stacklevel=3)
+
+    def _setup_storage(self):
+        v = self.condensation_vector_
+        lam = self.block_length_
+        integral = np.allclose(v, np.round(v)) and np.all(v > 0)
+        if lam > 1 and integral:
+            self._v_int = np.round(v).astype(np.int64)
+            self._n_values = int((self.levels - 1) * self._v_int.sum() + 1)
+            self._group = _radix_group(self._n_values)
+            words = -(-self.n_features_out_ // self._group)
+            self.bits_per_sample_ = 64 * words
+        else:
+            self._v_int = None
+            self._n_values = None
+            bits = self.alphabet_.bits
+            self.bits_per_sample_ = 8 * (-(-self.n_components * bits // 8))
+
+    @property
+    def _n_features_out(self):
+        """Number of output features (used by get_feature_names_out)."""
+        return self.n_features_out_
+
+    # ------------------------------------------------------------------ transforms
+    def _chunks(self, n):
+        rows = max(1, _CHUNK_ELEMENTS // max(1, int(self.n_components)))
+        for start in range(0, n, rows):
+            yield slice(start, min(n, start + rows))
+
+    def _validate(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, accept_sparse="csr", reset=False, dtype=[np.float64, np.float32])
+
+    def _cos_features(self, Xc, dtype):
+        """Unnormalized features cos(X W + xi) of a chunk, in ``dtype``."""
+        W = self.random_weights_
+        b = self.random_offset_
+        if W.dtype != dtype:
+            W, b = W.astype(dtype), b.astype(dtype)
+        z = safe_sparse_dot(Xc, W)
+        if sp.issparse(z):  # pragma: no cover - defensive, safe_sparse_dot of csr @ dense is dense
+            z = z.toarray()
+        z = np.asarray(z, dtype=dtype)
+        z += b
+        np.cos(z, out=z)
+        return z
+
+    def _rng_for(self, X):
+        """Rounding generator: the fit seed and a hash of the batch (same batch -> same rounding)."""
+        h = hashlib.blake2b(digest_size=8)
+        if sp.issparse(X):
+            for a in (X.data, X.indices, X.indptr):
+                h.update(np.ascontiguousarray(a).view(np.uint8))
+        else:
+            h.update(np.ascontiguousarray(X).view(np.uint8))
+        h.update(str(X.shape).encode())
+        return np.random.default_rng([self._rounding_seed, int.from_bytes(h.digest(), "little")])
+
+    def _quantize(self, z, rng, return_codes):
+        """Quantize a chunk of raw features along axis -1: (q, codes or None)."""
+        qz = _quantizers()
+        a = self.alphabet_
+        scheme = self._scheme()
+        if self.input_scale_ != 1.0:
+            z *= z.dtype.type(self.input_scale_)
+        if scheme == "sigma_delta":
+            out = qz.sigma_delta(z, order=int(self.order), alphabet=a, return_codes=return_codes, warn=False)
+        elif scheme == "one_bit_sigma_delta":
+            out = qz.one_bit_sigma_delta(z, order=int(self.order), return_codes=return_codes, warn=False)
+        elif scheme == "beta":
+            out = qz.beta_encode(z, self.beta_, block_length=self.block_length_, alphabet=a,
+                                 return_codes=return_codes, warn=False)
+        elif scheme == "msq":
+            out = qz.msq(z, a, return_codes=return_codes)
+        else:
+            out = qz.stochastic_round(z, a, random_state=rng, return_codes=return_codes)
+        if return_codes:
+            return out[0], out[1]
+        return out, None
+
+    def _condense(self, q, out):
+        """out = V q for a chunk (blockwise inner product with the scaled vector)."""
+        n = q.shape[0]
+        lam = self.block_length_
+        v = self._v_scaled.astype(out.dtype)
+        if lam == 1:
+            np.multiply(q, v[0], out=out)
+        else:
+            np.matmul(q.reshape(n, self.n_features_out_, lam), v, out=out)
+
+    def transform(self, X):
+        """Quantized, condensed random Fourier features.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out_)
+            :math:`V Q(z(x))` for each row; float32 for float32 input, else float64.
+        """
+        X = self._validate(X)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        n = X.shape[0]
+        out = np.empty((n, self.n_features_out_), dtype=dtype)
+        rng = self._rng_for(X) if self.method == "stochastic" else None
+        for sl in self._chunks(n):
+            z = self._cos_features(X[sl], dtype)
+            q, _ = self._quantize(z, rng, return_codes=False)
+            self._condense(np.asarray(q, dtype=dtype), out[sl])
+        return out
+
+    def transform_codes(self, X):
+        """Integer codes of the quantized features (before condensation).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of uint8, shape (n_samples, n_components)
+            Index of each quantized value in ``alphabet_.values``.
+        """
+        X = self._validate(X)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        n = X.shape[0]
+        codes = np.empty((n, int(self.n_components)), dtype=np.uint8)
+        rng = self._rng_for(X) if self.method == "stochastic" else None
+        for sl in self._chunks(n):
+            z = self._cos_features(X[sl], dtype)
+            _, c = self._quantize(z, rng, return_codes=True)
+            codes[sl] = c
+        return codes
+
+    def _check_codes(self, codes):
+        check_is_fitted(self)
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[1] != self.n_components:
+            raise ValueError(f"codes must have shape (n_samples, {self.n_components}), got {codes.shape}")
+        if codes.dtype.kind not in "iu":
+            raise TypeError(f"codes must be integers in [0, {self.levels}), got dtype {codes.dtype}")
+        if codes.size and (codes.min() < 0 or codes.max() >= self.levels):
+            raise ValueError(f"codes must lie in [0, {self.levels}), got values in "
+                             f"[{codes.min()}, {codes.max()}]")
+        return codes
+
+    def features_from_codes(self, codes, dtype=np.float64):
+        """Condensed features ``V Q`` from stored codes (equals :meth:`transform` up to rounding).
+
+        Parameters
+        ----------
+        codes : ndarray of int, shape (n_samples, n_components)
+        dtype : float dtype of the result
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out_)
+        """
+        codes = self._check_codes(codes)
+        q = self.alphabet_.values.astype(dtype)[codes]
+        out = np.empty((codes.shape[0], self.n_features_out_), dtype=dtype)
+        self._condense(q, out)
+        return out
+
+    def pack(self, codes):
+        """Compact storage of the codes: what the condensed features need, ``bits_per_sample_`` bits a row.
+
+        For integer condensation vectors (ΣΔ, and MSQ / StocQ with ``block_length > 1``) the block
+        sums ``v^T c`` (``(levels-1) sum(v) + 1`` possible values) are stored in mixed radix,
+        ``g`` per 64-bit word; otherwise the codes are bit-packed
+        (:func:`cstoolbox.quantizers.pack_codes`).
+
+        Parameters
+        ----------
+        codes : ndarray of int, shape (n_samples, n_components)
+            From :meth:`transform_codes`.
+
+        Returns
+        -------
+        ndarray of uint8, shape (n_samples, bits_per_sample_ // 8)
+        """
+        codes = self._check_codes(codes)
+        n = codes.shape[0]
+        if self._v_int is not None:
+            sums = codes.reshape(n, self.n_features_out_, self.block_length_).astype(np.int64) @ self._v_int
+            words = -(-self.n_features_out_ // self._group)
+            packed = _radix_pack(np.ascontiguousarray(sums), self._n_values, self._group, words)
+            return packed.astype("<u8", copy=False).view(np.uint8).reshape(n, -1)
+        packed = _quantizers().pack_codes(codes, self.alphabet_.bits)
+        packed = np.asarray(packed, dtype=np.uint8).reshape(n, -1)
+        width = self.bits_per_sample_ // 8
+        if packed.shape[1] != width:  # pragma: no cover - depends on the core's padding
+            packed = np.concatenate([packed, np.zeros((n, width - packed.shape[1]), np.uint8)], 1)[:, :width]
+        return packed
+
+    def unpack(self, packed, dtype=np.float64):
+        """Condensed features from :meth:`pack` output (same as :meth:`features_from_codes`).
+
+        Parameters
+        ----------
+        packed : ndarray of uint8, shape (n_samples, bits_per_sample_ // 8)
+        dtype : float dtype of the result
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out_)
+        """
+        check_is_fitted(self)
+        packed = np.asarray(packed)
+        width = self.bits_per_sample_ // 8
+        if packed.dtype != np.uint8 or packed.ndim != 2 or packed.shape[1] != width:
+            raise ValueError(f"packed must be a uint8 array of shape (n_samples, {width}), "
+                             f"got {packed.dtype} {packed.shape}")
+        n = packed.shape[0]
+        if self._v_int is not None:
+            words = np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
+            sums = _radix_unpack(words, self._n_values, self._group, self.n_features_out_)
+            if sums.size and sums.max() >= self._n_values:
+                raise ValueError("packed data are corrupt: a stored block sum exceeds its range")
+            # v^T q = s (v^T c) - s (levels-1)/2 sum(v), then the V scaling
+            a = self.alphabet_
+            vsum = float(self._v_int.sum())
+            scale = math.sqrt(2.0 / self.n_features_out_) / (
+                np.linalg.norm(self.condensation_vector_) * self.input_scale_)
+            feats = (a.step * (sums - (self.levels - 1) / 2.0 * vsum)) * scale
+            return feats.astype(dtype, copy=False)
+        codes = _quantizers().unpack_codes(packed, int(self.n_components), self.alphabet_.bits)
+        return self.features_from_codes(np.asarray(codes).reshape(n, -1), dtype=dtype)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        if self.method == "stochastic":
+            tags.non_deterministic = True
+        return tags
+
+
+# ---------------------------------------------------------------------------------------------
+# kernel estimators
+# ---------------------------------------------------------------------------------------------
+def _pair_products(A, B, paired):
+    if paired:
+        if A.shape[0] != B.shape[0]:
+            raise ValueError(f"paired=True needs X and Y with the same number of rows, got "
+                             f"{A.shape[0]} and {B.shape[0]}")
+        return np.einsum("ij,ij->i", A, B)
+    return A @ B.T
+
+
+def kernel_approximation(X, Y=None, *, estimator="quantized", transformer=None, paired=False,
+                         **params):
+    r"""Estimate the Gaussian kernel between the rows of X and Y from (quantized) random features.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_x, d)
+    Y : array-like of shape (n_y, d) or None
+        None: ``Y = X`` (the diagonal then uses the same quantized codes on both sides).
+    estimator : {"quantized", "semi", "stocq", "one_bit", "rff"}, default "quantized"
+        * "quantized": :math:`\langle V Q(z(x)), V Q(z(y))\rangle` (fully quantized; the scheme
+          of ``transformer`` / ``params``);
+        * "semi": :math:`\tfrac{\pi}{2m}\langle \mathrm{sign}\, z(x), z(y)\rangle` (X side 1-bit,
+          Y side unquantized; unbiased);
+        * "stocq": :math:`\tfrac{2}{m}\langle Q(z(x)), Q(z(y))\rangle` with stochastic rounding on
+          ``levels`` levels (unbiased for distinct inputs);
+        * "one_bit": :math:`\tfrac{1}{m}\langle \mathrm{sign}\, z(x), \mathrm{sign}\, z(y)\rangle`,
+          the naive fully 1-bit estimator, biased: its mean is
+          :math:`(8/\pi^2)\sum_{j\ \mathrm{odd}} k(x, y)^{j^2}/j^2`;
+        * "rff": :math:`\tfrac{2}{m}\langle z(x), z(y)\rangle`, unquantized (RBFSampler).
+    transformer : fitted QuantizedRFF or None
+        Supplies the frequencies (and, for "quantized", the scheme). None: a
+        ``QuantizedRFF(**params)`` is fitted on X.
+    paired : bool, default False
+        True: return the estimates for the row pairs ``(X[i], Y[i])`` only, shape (n,).
+    **params
+        Parameters of :class:`QuantizedRFF` (``n_components``, ``gamma``, ``method``, ``order``,
+        ``levels``, ``beta``, ``block_length``, ``random_state``) when ``transformer`` is None.
+        For "stocq" the method is forced to "stochastic" with ``block_length=1``.
+
+    Returns
+    -------
+    ndarray of shape (n_x, n_y), or (n,) when ``paired``
+
+    Raises
+    ------
+    ValueError
+        Unknown estimator, mismatched shapes, or parameters given together with a transformer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstoolbox.rff import kernel_approximation
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    >>> K = np.exp(-0.2 * ((X[:, None] - Y[None]) ** 2).sum(-1))
+    >>> for est in ("rff", "semi", "stocq", "quantized"):
+    ...     Kh = kernel_approximation(X, Y, estimator=est, n_components=20000, gamma=0.2, random_state=0)
+    ...     print(est, bool(np.abs(Kh - K).max() < 0.06))
+    rff True
+    semi True
+    stocq True
+    quantized True
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    if transformer is not None and params:
+        raise ValueError(f"pass either a fitted transformer or QuantizedRFF parameters, not both "
+                         f"(got {sorted(params)})")
+    if transformer is None:
+        if estimator == "stocq":
+            params = {**params, "method": "stochastic", "block_length": 1}
+        transformer = QuantizedRFF(**params).fit(X)
+    elif estimator == "stocq" and (transformer.method != "stochastic" or transformer.block_length_ != 1):
+        transformer = QuantizedRFF(**{**transformer.get_params(), "method": "stochastic",
+                                      "block_length": 1}).fit(X)
+    same = Y is None
+    if estimator in ("quantized", "stocq"):
+        if same:
+            F = transformer.transform(X)
+            return _pair_products(F, F, paired)
+        FX = transformer.transform(X)
+        FY = transformer.transform(Y)
+        return _pair_products(FX, FY, paired)
+    Xv = transformer._validate(X)
+    Yv = Xv if same else transformer._validate(Y)
+    zx = transformer._cos_features(Xv, np.float64)
+    zy = zx if same else transformer._cos_features(Yv, np.float64)
+    m = zx.shape[1]
+    if estimator == "rff":
+        return (2.0 / m) * _pair_products(zx, zy, paired)
+    sx = np.where(zx >= 0, 1.0, -1.0)
+    if estimator == "semi":
+        return (np.pi / (2.0 * m)) * _pair_products(sx, zy, paired)
+    sy = sx if same else np.where(zy >= 0, 1.0, -1.0)
+    return (1.0 / m) * _pair_products(sx, sy, paired)
