@@ -1,0 +1,13 @@
+"""Phase retrieval from local measurements: BlockPR, windowed Fourier / ptychography, baselines."""
+from ._masks import exponential_masks, windowed_fourier_masks, linear_masks, random_masks, RandomFlattening
+from ._measure import local_measurements, add_intensity_noise
+from ._lifted import lifted_condition_number, lifted_solve
+from ._sync import PeriodicBandedCholesky, smallest_eigenpair, angular_synchronization, estimate_magnitudes
+from ._blockpr import blockpr
+
+__all__ = [
+    "exponential_masks", "windowed_fourier_masks", "linear_masks", "random_masks", "RandomFlattening",
+    "local_measurements", "add_intensity_noise", "lifted_condition_number", "lifted_solve",
+    "PeriodicBandedCholesky", "smallest_eigenpair", "angular_synchronization", "estimate_magnitudes",
+    "blockpr",
+]
