@@ -275,12 +275,16 @@ def _kneighbors(pairwise, queries, database, n_neighbors, exclude_self, return_d
         if exclude_self:
             rows = np.arange(stop - start)
             D[rows, start + rows] = np.inf
-        part = np.argpartition(D, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        # the k smallest distances, ties broken by the smaller index (estimated distances are
+        # often tied: they come from integers): everything below the k-th value, then the
+        # first indices equal to it
+        kth = np.partition(D, n_neighbors - 1, axis=1)[:, n_neighbors - 1:n_neighbors]
+        below = D < kth
+        equal = D == kth
+        need = n_neighbors - below.sum(axis=1, keepdims=True)
+        chosen = below | (equal & (np.cumsum(equal, axis=1) <= need))
+        part = np.nonzero(chosen)[1].reshape(-1, n_neighbors)      # row-major: ascending index
         dpart = np.take_along_axis(D, part, axis=1)
-        # sort by distance, ties by index (deterministic)
-        by_index = np.argsort(part, axis=1)
-        part = np.take_along_axis(part, by_index, axis=1)
-        dpart = np.take_along_axis(dpart, by_index, axis=1)
         order = np.argsort(dpart, axis=1, kind="stable")
         ind[start:stop] = np.take_along_axis(part, order, axis=1)
         dist[start:stop] = np.take_along_axis(dpart, order, axis=1)
