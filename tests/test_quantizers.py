@@ -146,6 +146,12 @@ def test_codes_round_trip(rng):
         assert codes.dtype == a.code_dtype and codes.min() >= 0 and codes.max() < a.levels
         np.testing.assert_array_equal(a.from_codes(codes), a.quantize(v))
         np.testing.assert_array_equal(a.to_codes(a.values), np.arange(a.levels))
+    big = Alphabet(1024, 1 / 512)                            # uint16 codes
+    y = rng.uniform(-1, 1, (5, 40))
+    for q, codes in (sigma_delta(y, 2, big, return_codes=True), beta_encode(y, 1.5, 8, big, return_codes=True),
+                     stochastic_round(y, big, random_state=0, return_codes=True)):
+        assert codes.dtype == np.uint16
+        np.testing.assert_array_equal(big.from_codes(codes), q)
     with pytest.raises(ValueError, match="codes must lie"):
         Alphabet(4).from_codes([0, 4])
     with pytest.raises(TypeError, match="integer"):

@@ -112,9 +112,20 @@ def check_bool(value, name):
 
 
 def code_buffer(batch, alphabet, want):
-    if want:
-        return batch.empty(alphabet.code_dtype)
-    return np.empty((0, 0), dtype=alphabet.code_dtype)
+    """(codes array for the kernel, kernel writes them?).
+
+    The kernels are compiled for uint8 codes only (<= 256 levels), which keeps numba's
+    compilation count down; larger alphabets get their codes from the values afterwards
+    (:func:`codes_from_values`).
+    """
+    if want and alphabet.code_dtype == np.uint8:
+        return np.empty(batch.data.shape, dtype=np.uint8), True
+    return np.empty((0,) * batch.data.ndim, dtype=np.uint8), False
+
+
+def codes_from_values(q, alphabet):
+    """Codes of values that are levels of ``alphabet`` (exact: rounding to the nearest index)."""
+    return np.rint(q.astype(np.float64) / alphabet.step + (alphabet.K - 0.5)).astype(alphabet.code_dtype)
 
 
 def state_buffer(batch, want):

@@ -9,8 +9,8 @@ import scipy.sparse as sp
 
 from . import _kernels_numba as _k
 from ._alphabet import Alphabet, check_alphabet
-from ._common import Batch, check_bool, check_order, check_positive_int, code_buffer, pack_result, \
-    state_buffer, warn_unstable
+from ._common import Batch, check_bool, check_order, check_positive_int, code_buffer, codes_from_values, \
+    pack_result, state_buffer, warn_unstable
 
 __all__ = ["sigma_delta", "one_bit_sigma_delta", "beta_encode", "stability_bound", "difference_matrix",
            "beta_matrix", "one_bit_sigma_delta_filter"]
@@ -292,10 +292,10 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
     batch = Batch(y, axis, "sigma_delta")
     y2 = batch.data
     q = batch.empty()
-    codes = code_buffer(batch, alphabet, return_codes)
+    codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
     u = state_buffer(batch, return_state)
     umax = np.zeros(y2.shape[0])
-    args = (alphabet.step, float(alphabet.K), q, codes, u, umax, return_codes, return_state)
+    args = (alphabet.step, float(alphabet.K), q, codes, u, umax, kernel_codes, return_state)
     if y2.size:
         if order == 1:
             _k.sigma_delta_1_kernel(y2, *args)
@@ -307,6 +307,8 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
         warn_unstable(umax * alphabet.step, alphabet.step / 2,
                       f"sigma_delta (order {order}, {alphabet.levels} levels, step {alphabet.step:g})",
                       y2, stability_bound("sigma_delta", alphabet, order=order))
+    if return_codes and not kernel_codes:
+        codes = codes_from_values(q, alphabet)
     return pack_result(batch, q, codes, u, return_codes, return_state)
 
 
@@ -372,7 +374,7 @@ def one_bit_sigma_delta(y, order=2, axis=-1, return_codes=False, return_state=Fa
     batch = Batch(y, axis, "one_bit_sigma_delta")
     y2 = batch.data
     q = batch.empty()
-    codes = code_buffer(batch, Alphabet.one_bit(), return_codes)
+    codes, _ = code_buffer(batch, Alphabet.one_bit(), return_codes)
     v = state_buffer(batch, return_state)
     vmax = np.zeros(y2.shape[0])
     taps, coefs = one_bit_sigma_delta_filter(order)
@@ -455,12 +457,14 @@ def beta_encode(y, beta, block_length=None, alphabet=None, axis=-1, return_codes
         raise ValueError(f"block_length must divide the length along axis {axis}, "
                          f"got block_length={lam} and length {m}")
     q = batch.empty()
-    codes = code_buffer(batch, alphabet, return_codes)
+    codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
     u = state_buffer(batch, return_state)
     umax = np.zeros(y2.shape[0])
     if y2.size:
         _k.beta_kernel(y2, beta, lam, alphabet.step, float(alphabet.K), q, codes, u, umax,
-                       return_codes, return_state)
+                       kernel_codes, return_state)
+    if return_codes and not kernel_codes:
+        codes = codes_from_values(q, alphabet)
     if warn:
         warn_unstable(umax * alphabet.step, alphabet.step / 2,
                       f"beta_encode (beta {beta:g}, {alphabet.levels} levels, step {alphabet.step:g})",

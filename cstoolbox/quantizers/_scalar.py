@@ -4,7 +4,7 @@ import numpy as np
 from ..backend import check_random_state
 from . import _kernels_numba as _k
 from ._alphabet import check_alphabet
-from ._common import Batch, check_bool, code_buffer
+from ._common import Batch, check_bool, code_buffer, codes_from_values
 
 __all__ = ["msq", "stochastic_round"]
 
@@ -59,8 +59,10 @@ def msq(y, alphabet=None, axis=-1, return_codes=False):
     batch = Batch(y, axis, "msq", min_ndim=0)
     y1 = batch.data
     q = np.empty_like(y1)
-    codes = np.empty(y1.shape if return_codes else 0, dtype=alphabet.code_dtype)
-    _k.msq_kernel(y1, alphabet.step, float(alphabet.K), q, codes, return_codes)
+    codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
+    _k.msq_kernel(y1, alphabet.step, float(alphabet.K), q, codes, kernel_codes)
+    if return_codes and not kernel_codes:
+        codes = codes_from_values(q, alphabet)
     if return_codes:
         return batch.restore(q), batch.restore(codes)
     return batch.restore(q)
@@ -115,8 +117,10 @@ def stochastic_round(y, alphabet=None, random_state=None, return_codes=False):
     y1 = batch.data
     rand = rng.random(y1.shape[0])
     q = np.empty_like(y1)
-    codes = np.empty(y1.shape if return_codes else 0, dtype=alphabet.code_dtype)
-    _k.stochastic_kernel(y1, rand, alphabet.step, float(alphabet.K), q, codes, return_codes)
+    codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
+    _k.stochastic_kernel(y1, rand, alphabet.step, float(alphabet.K), q, codes, kernel_codes)
+    if return_codes and not kernel_codes:
+        codes = codes_from_values(q, alphabet)
     if return_codes:
         return batch.restore(q), batch.restore(codes)
     return batch.restore(q)
