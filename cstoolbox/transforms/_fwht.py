@@ -5,6 +5,7 @@ from ..backend import get_array_module
 
 __all__ = ["fwht"]
 
+_SERIAL_MAX = 1 << 14  # below this many elements the thread-pool launch costs more than it saves
 _PARALLEL_INSIDE_ROW = 1 << 15  # rows at least this long with fewer rows than threads: split inside rows
 
 
@@ -83,23 +84,39 @@ def fwht(x, axis=-1, normalize=False, out=None):
     return _fwht_cpu(x, axis, scale, normalize, out)
 
 
-def _fwht_cpu(x, axis, scale, normalize, out):
-    from . import _fwht_numba  # noqa: PLC0415 (compile on first use only)
-    import numba  # noqa: PLC0415
+_kernels = None
 
-    moved = np.moveaxis(x, axis, -1)
+
+def _numba_kernels():
+    """Import (and so compile or load from cache) the numba kernels on first use only."""
+    global _kernels
+    if _kernels is None:
+        import numba  # noqa: PLC0415
+
+        from . import _fwht_numba  # noqa: PLC0415
+        _kernels = (_fwht_numba, numba.get_num_threads)
+    return _kernels
+
+
+def _fwht_cpu(x, axis, scale, normalize, out):
+    kernels, num_threads = _numba_kernels()
+    last = axis == x.ndim - 1
+    moved = x if last else np.moveaxis(x, axis, -1)
     n = moved.shape[-1]
-    inplace = out is x and axis == x.ndim - 1 and x.flags.c_contiguous and x.flags.writeable
+    inplace = out is x and last and x.flags.c_contiguous and x.flags.writeable
     work = x if inplace else np.array(moved, order="C", copy=True)
     w2 = work.reshape(-1, n)
+    s = w2.dtype.type(scale)
     if n <= 1:
         if normalize:
-            w2 *= scale
-    elif w2.shape[0] < numba.get_num_threads() and n >= _PARALLEL_INSIDE_ROW:
-        _fwht_numba.fwht_long(w2, w2.dtype.type(scale), normalize)
+            w2 *= s
+    elif w2.size <= _SERIAL_MAX:
+        kernels.fwht_rows_serial(w2, s, normalize)
+    elif w2.shape[0] < num_threads() and n >= _PARALLEL_INSIDE_ROW:
+        kernels.fwht_long(w2, s, normalize)
     else:
-        _fwht_numba.fwht_rows(w2, w2.dtype.type(scale), normalize)
-    result = np.moveaxis(work, -1, axis)
+        kernels.fwht_rows(w2, s, normalize)
+    result = work if last else np.moveaxis(work, -1, axis)
     if out is not None and result is not out:
         out[...] = result
         return out

@@ -12,7 +12,13 @@ Two cache-aware passes per row (the factorization H_n = (H_{n/B} ⊗ I_B)(I_{n/B
 Rows are processed in parallel (``prange``) for batches; a single long row is split into independent
 blocks (pass 1) and independent column chunks (pass 2).
 """
+import numpy as np
+
 from .._jit import njit, prange
+
+# Index arithmetic is done in unsigned integers: numba then drops its negative-index wraparound
+# checks and LLVM vectorizes the contiguous inner loops (about 5x faster than signed indexing).
+_U = np.uintp
 
 _BLOCK = 2048   # elements per block in pass 1 (16 KiB of float64)
 _CHUNK = 16     # contiguous columns per chunk in pass 2
@@ -20,7 +26,8 @@ _CHUNK = 16     # contiguous columns per chunk in pass 2
 
 @njit(inline="always")
 def _radix8(x, lo, hi):
-    for i in range(lo, hi, 8):
+    for ii in range(lo, hi, 8):
+        i = _U(ii)
         a0 = x[i]
         a1 = x[i + 1]
         a2 = x[i + 2]
@@ -56,27 +63,34 @@ def _radix8(x, lo, hi):
 
 
 @njit(inline="always")
-def _bfly4(x, j, h):
+def _bfly4(x, jj, hh):
+    j = _U(jj)
+    h = _U(hh)
+    j1 = j + h
+    j2 = j1 + h
+    j3 = j2 + h
     a0 = x[j]
-    a1 = x[j + h]
-    a2 = x[j + 2 * h]
-    a3 = x[j + 3 * h]
+    a1 = x[j1]
+    a2 = x[j2]
+    a3 = x[j3]
     b0 = a0 + a1
     b1 = a0 - a1
     b2 = a2 + a3
     b3 = a2 - a3
     x[j] = b0 + b2
-    x[j + h] = b1 + b3
-    x[j + 2 * h] = b0 - b2
-    x[j + 3 * h] = b1 - b3
+    x[j1] = b1 + b3
+    x[j2] = b0 - b2
+    x[j3] = b1 - b3
 
 
 @njit(inline="always")
-def _bfly2(x, j, h):
+def _bfly2(x, jj, hh):
+    j = _U(jj)
+    j1 = j + _U(hh)
     a = x[j]
-    b = x[j + h]
+    b = x[j1]
     x[j] = a + b
-    x[j + h] = a - b
+    x[j1] = a - b
 
 
 @njit(inline="always")
@@ -121,7 +135,7 @@ def _columns(x, n, block, col0, ncols):
 @njit(inline="always")
 def _scale(x, n, s):
     for i in range(n):
-        x[i] *= s
+        x[_U(i)] *= s
 
 
 @njit(inline="always")
@@ -144,6 +158,14 @@ def fwht_rows(x, scale, do_scale):
         _row(x[r], n, scale, do_scale)
 
 
+@njit
+def fwht_rows_serial(x, scale, do_scale):
+    """Same as :func:`fwht_rows` without the thread-pool launch (small inputs)."""
+    n = x.shape[1]
+    for r in range(x.shape[0]):
+        _row(x[r], n, scale, do_scale)
+
+
 @njit(parallel=True)
 def fwht_long(x, scale, do_scale):
     """In-place FWHT of each long row (n > _BLOCK), parallel over blocks and column chunks."""
@@ -159,4 +181,4 @@ def fwht_long(x, scale, do_scale):
             _columns(row, n, block, c * _CHUNK, _CHUNK)
         if do_scale:
             for i in prange(n):
-                row[i] *= scale
+                row[_U(i)] *= scale
