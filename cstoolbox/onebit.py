@@ -338,11 +338,13 @@ def norm_estimate_std(norm, tau, m):
     return norm * np.sqrt(p * (1 - p) / m) / (t * phi)
 
 
-def adaptive_estimate_norm(A, x, tau, n_first=None, factor=OPTIMAL_THRESHOLD_RATIO, combine=True, warn=True):
+def adaptive_estimate_norm(A, x, tau, n_first=None, factor=OPTIMAL_THRESHOLD_RATIO, margin=2.0, combine=True,
+                           warn=True):
     r"""Two-stage norm estimation: a first estimate sets the second stage's threshold near ``1.575 ||x||``.
 
     Stage 1 measures rows ``0..n_first-1`` of ``A`` with the threshold ``tau`` and estimates ``r_1``
-    (:func:`estimate_norm`); stage 2 measures the remaining rows with ``tau_2 = factor * r_1``.
+    (:func:`estimate_norm`) -- conservatively, see ``margin``; stage 2 measures the remaining rows with
+    ``tau_2 = factor * r_1``.
 
     Parameters
     ----------
@@ -356,6 +358,12 @@ def adaptive_estimate_norm(A, x, tau, n_first=None, factor=OPTIMAL_THRESHOLD_RAT
         ``m_1`` (default ``m // 2``); ``1 <= m_1 <= m - 2``.
     factor : float
         ``tau_2 / r_1`` (default 1.575, the variance-optimal ratio).
+    margin : float
+        ``r_1`` is the lower confidence bound ``tau / Phi^{-1}(p + margin sqrt(p(1-p)/m_1))`` (default 2
+        standard deviations; 0 gives the point estimate). The Fisher information of a threshold decays
+        like a Gaussian tail when ``tau_2`` overshoots ``||x||`` but only quadratically when it undershoots,
+        so a conservative first estimate keeps stage 2 informative when stage 1 is poor (a first
+        threshold far below ``||x||``), at a negligible cost otherwise (the information is flat near 1.575).
     combine : bool
         True: final estimate = maximum likelihood over both stages (never worse than stage 2 alone);
         False: stage 2's closed form only.
@@ -390,9 +398,14 @@ def adaptive_estimate_norm(A, x, tau, n_first=None, factor=OPTIMAL_THRESHOLD_RAT
         raise ValueError(f"n_first must be an integer in [2, m - 2] = [2, {m - 2}], got {n_first!r}")
     Ax = op.mv(xv)
     X2 = Ax.reshape(m, -1)
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 0 <= margin < np.inf:
+        raise ValueError(f"margin must be a non-negative number, got {margin!r}")
     y1 = _dec.one_bit_sign(X2[:m1] - tau)
     r1 = np.atleast_1d(estimate_norm(y1, tau, warn=warn))
-    tau2 = factor * r1
+    p1 = np.mean(y1 < 0, axis=0)
+    lo, hi = _clip_bounds(m1)
+    p_up = np.clip(p1 + margin * np.sqrt(np.maximum(p1 * (1 - p1), 0.25 / m1) / m1), lo, hi)
+    tau2 = factor * np.minimum(r1, tau / special.ndtri(p_up))
     y2 = _dec.one_bit_sign(X2[m1:] - tau2[None, :])
     if combine:
         est = np.empty(r1.size)

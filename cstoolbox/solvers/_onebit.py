@@ -471,43 +471,29 @@ def _pv_convex_closed_form(c, radius):
         return np.zeros_like(c), 0.0
     if a.sum() <= radius * np.linalg.norm(a):
         return c / np.linalg.norm(c), 0.0
-    # ratio(lam) = ||S_lam(c)||_1 / ||S_lam(c)||_2 decreases from ||c||_1/||c||_2 to 1 on [0, amax)
-    srt = np.sort(a)[::-1]
-    cs1 = np.cumsum(srt)
-    cs2 = np.cumsum(srt ** 2)
-    # on segment k (k entries above lam): (S1 - k lam)^2 = r^2 (S2 - 2 lam S1 + k lam^2)
-    r2 = radius * radius
-    lam = None
-    for k in range(1, a.size + 1):
-        hi = srt[k - 1]
-        lo = srt[k] if k < a.size else 0.0
-        S1, S2 = cs1[k - 1], cs2[k - 1]
-        qa = k * k - r2 * k
-        qb = -2 * k * S1 + 2 * r2 * S1
-        qc = S1 * S1 - r2 * S2
-        roots = []
-        if abs(qa) < 1e-14 * max(1.0, k * k):
-            if qb != 0:
-                roots = [-qc / qb]
-        else:
-            disc = qb * qb - 4 * qa * qc
-            if disc >= 0:
-                sq = np.sqrt(disc)
-                roots = [(-qb - sq) / (2 * qa), (-qb + sq) / (2 * qa)]
-        cand = [rt for rt in roots if lo - 1e-12 * hi <= rt <= hi and S1 - k * rt > 0]
-        if cand:
-            lam = max(cand)
+    # ratio(lam) = ||S_lam(c)||_1 / ||S_lam(c)||_2 is non-increasing on [0, amax): bisection to machine
+    # precision, then an exact polish on the final segment, where (S1 - k lam)^2 = r^2 (S2 - 2 lam S1 + k lam^2).
+    lo_, hi_ = 0.0, float(amax)
+    for _ in range(200):
+        mid = 0.5 * (lo_ + hi_)
+        if mid <= lo_ or mid >= hi_:
             break
-    if lam is None:  # numerical corner: fall back to bisection
-        lo_, hi_ = 0.0, amax
-        for _ in range(200):
-            mid = 0.5 * (lo_ + hi_)
-            v = np.maximum(a - mid, 0)
-            if v.sum() > radius * np.linalg.norm(v):
-                lo_ = mid
-            else:
-                hi_ = mid
-        lam = hi_
+        v = np.maximum(a - mid, 0.0)
+        if v.sum() > radius * np.sqrt(v @ v):
+            lo_ = mid
+        else:
+            hi_ = mid
+    lam = hi_
+    act = a > lo_
+    k = int(act.sum())
+    S1, S2, r2 = a[act].sum(), (a[act] ** 2).sum(), radius * radius
+    qa, qb, qc = k * k - r2 * k, -2 * k * S1 + 2 * r2 * S1, S1 * S1 - r2 * S2
+    disc = qb * qb - 4 * qa * qc
+    if qa != 0 and disc >= 0:
+        for root in ((-qb - np.sqrt(disc)) / (2 * qa), (-qb + np.sqrt(disc)) / (2 * qa)):
+            if lo_ - 1e-12 * amax <= root <= hi_ + 1e-12 * amax and S1 - k * root > 1e-12 * amax:
+                lam = float(root)
+                break
     z = np.sign(c) * np.maximum(a - lam, 0.0)
     return z / np.linalg.norm(z), float(lam)
 
