@@ -134,7 +134,8 @@ def _ship_once(dask, value):
     return dask.delayed(value, pure=False, traverse=False)
 
 
-def _block_call(block, func, out_length, args, kwargs):
+def _block_call(block, func, out_length, n_args, kw_names, *values):
+    args, kwargs = values[:n_args], dict(zip(kw_names, values[n_args:]))
     out = func(block, *args, **kwargs)
     if getattr(out, "ndim", None) != 2 or out.shape != (block.shape[0], out_length):
         raise ValueError(
@@ -212,10 +213,13 @@ def map_signals(func, X, *args, out_length=None, dtype=None, chunks=None, **kwar
     if not isinstance(out_length, (numbers.Integral, np.integer)) or out_length < 0:
         raise ValueError(f"out_length must be a non-negative int, got {out_length!r}")
     dtype = np.dtype(dtype)
-    shipped_args = tuple(_ship_once(dask, a) for a in args)
-    shipped_kwargs = {k: _ship_once(dask, v) for k, v in kwargs.items()}
+    # Every shipped object is a top-level argument of the task: a dask.delayed nested in a
+    # tuple/dict argument is dropped from the dependencies by dask/distributed 2026.8 when the
+    # array went through a rechunk ("lost dependencies" on the first compute).
+    names = tuple(kwargs)
+    values = [_ship_once(dask, a) for a in args] + [_ship_once(dask, kwargs[k]) for k in names]
     return da.map_blocks(
-        _block_call, X, func, int(out_length), shipped_args, shipped_kwargs,
+        _block_call, X, func, int(out_length), len(args), names, *values,
         chunks=(X.chunks[0], (int(out_length),)), dtype=dtype,
         meta=xp.empty((0, 0), dtype=dtype),
     )
