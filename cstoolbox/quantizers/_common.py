@@ -32,7 +32,7 @@ class Batch:
             self.data = np.ascontiguousarray(arr).reshape(-1)
             return
         self.axis = normalize_axis(axis, arr.ndim)
-        moved = np.moveaxis(arr, self.axis, -1)
+        moved = arr if self.axis == arr.ndim - 1 else np.moveaxis(arr, self.axis, -1)
         self.batch_shape = moved.shape[:-1]
         self.length = moved.shape[-1]
         self.data = np.ascontiguousarray(moved.reshape(int(np.prod(self.batch_shape)), self.length))
@@ -45,7 +45,9 @@ class Batch:
         if self.axis is None:
             out = out.reshape(self.shape)
         else:
-            out = np.moveaxis(out.reshape(self.batch_shape + (self.length,)), -1, self.axis)
+            out = out.reshape(self.batch_shape + (self.length,))
+            if self.axis != self.ndim - 1:
+                out = np.moveaxis(out, -1, self.axis)
         if self.xp is not np:
             out = to_device(np.ascontiguousarray(out), self.like)
         return out

@@ -19,6 +19,7 @@ Conventions shared by every kernel
   Groups of four rows are distributed over threads with ``prange``; leftover rows use the
   single-row loop.
 """
+import numba
 import numpy as np
 
 from .._jit import njit, prange
@@ -42,9 +43,27 @@ def _level(w, lo, hi, one_bit):
 # ----------------------------------------------------------------------------------------
 
 
+@njit
+def msq_serial(y, step, K, q, codes, want_codes):
+    """Nearest-level quantization of a flat array (1-D), ties upward; one thread."""
+    lo = -K
+    hi = K - 1.0
+    for i in range(y.shape[0]):
+        t = np.floor(y[i] / step)
+        t = lo if t < lo else t
+        t = hi if t > hi else t
+        q[i] = (t + 0.5) * step
+    if want_codes:
+        for i in range(y.shape[0]):
+            t = np.floor(y[i] / step)
+            t = lo if t < lo else t
+            t = hi if t > hi else t
+            codes[i] = np.int64(t + K)
+
+
 @njit(parallel=True)
-def msq_kernel(y, step, K, q, codes, want_codes):
-    """Nearest-level quantization of a flat array (1-D), ties upward (vectorized loops)."""
+def msq_parallel(y, step, K, q, codes, want_codes):
+    """Same as :func:`msq_serial`, vectorized loops spread over the numba threads."""
     n = y.shape[0]
     lo = -K
     hi = K - 1.0
@@ -61,14 +80,31 @@ def msq_kernel(y, step, K, q, codes, want_codes):
             codes[i] = np.int64(t + K)
 
 
+@njit
+def stochastic_serial(y, rand, step, K, q, codes, want_codes):
+    """Unbiased rounding to one of the two neighbouring levels (flat 1-D arrays), one thread."""
+    n = y.shape[0]
+    kh = K - 0.5
+    kmax = 2.0 * K - 1.0
+    for i in range(n):
+        t = y[i] / step + kh          # continuous level index, in [0, 2K-1] inside the range
+        t = 0.0 if t < 0.0 else t
+        t = kmax if t > kmax else t
+        k = np.floor(t)
+        k = k + 1.0 if rand[i] < t - k else k
+        q[i] = (k - kh) * step
+        if want_codes:
+            codes[i] = np.int64(k)
+
+
 @njit(parallel=True)
-def stochastic_kernel(y, rand, step, K, q, codes, want_codes):
-    """Unbiased rounding to one of the two neighbouring levels (flat 1-D arrays)."""
+def stochastic_parallel(y, rand, step, K, q, codes, want_codes):
+    """Same as :func:`stochastic_serial` over the numba threads."""
     n = y.shape[0]
     kh = K - 0.5
     kmax = 2.0 * K - 1.0
     for i in prange(n):
-        t = y[i] / step + kh          # continuous level index, in [0, 2K-1] inside the range
+        t = y[i] / step + kh
         t = 0.0 if t < 0.0 else t
         t = kmax if t > kmax else t
         k = np.floor(t)
@@ -146,20 +182,26 @@ def _sd1_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, w
     umax[r + 3] = m3
 
 
-@njit(parallel=True)
-def sigma_delta_1_kernel(y, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Greedy first order: w_i = y_i/s + u_{i-1}."""
-    n = y.shape[0]
+@njit
+def sigma_delta_1_rows(y, r0, r1, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """Greedy first order: w_i = y_i/s + u_{i-1}. Rows r0..r1-1, four at a time, then the leftovers."""
     inv = 1.0 / step
     one_bit = K == 1.0
+    r = r0
+    while r + 4 <= r1:
+        _sd1_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state)
+        r += 4
+    for row in range(r, r1):
+        umax[row] = _sd1_row(y, row, inv, step, K, one_bit, q, codes, u_out, want_codes, want_state)
+
+
+@njit(parallel=True)
+def sigma_delta_1_parallel(y, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """sigma_delta_1_rows over all rows, groups of four rows spread over the numba threads."""
+    n = y.shape[0]
     for g in prange((n + 3) // 4):
-        r = 4 * g
-        if r + 4 <= n:
-            _sd1_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state)
-        else:
-            for row in range(r, n):
-                umax[row] = _sd1_row(y, row, inv, step, K, one_bit, q, codes, u_out, want_codes,
-                                     want_state)
+        sigma_delta_1_rows(y, 4 * g, min(n, 4 * g + 4), step, K, q, codes, u_out, umax, want_codes,
+                          want_state)
 
 
 @njit
@@ -231,26 +273,32 @@ def _sd2_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, w
     umax[r + 3] = m3
 
 
-@njit(parallel=True)
-def sigma_delta_2_kernel(y, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Greedy second order: w_i = y_i/s + 2 u_{i-1} - u_{i-2}."""
-    n = y.shape[0]
+@njit
+def sigma_delta_2_rows(y, r0, r1, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """Greedy second order: w_i = y_i/s + 2 u_{i-1} - u_{i-2}. Rows r0..r1-1, four at a time, then the leftovers."""
     inv = 1.0 / step
     one_bit = K == 1.0
-    for g in prange((n + 3) // 4):
-        r = 4 * g
-        if r + 4 <= n:
-            _sd2_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state)
-        else:
-            for row in range(r, n):
-                umax[row] = _sd2_row(y, row, inv, step, K, one_bit, q, codes, u_out, want_codes,
-                                     want_state)
+    r = r0
+    while r + 4 <= r1:
+        _sd2_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state)
+        r += 4
+    for row in range(r, r1):
+        umax[row] = _sd2_row(y, row, inv, step, K, one_bit, q, codes, u_out, want_codes, want_state)
 
 
 @njit(parallel=True)
-def sigma_delta_r_kernel(y, coef, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Greedy order r = len(coef): w_i = y_i/s + sum_j coef[j] u_{i-1-j} (ring buffer)."""
-    n, m = y.shape
+def sigma_delta_2_parallel(y, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """sigma_delta_2_rows over all rows, groups of four rows spread over the numba threads."""
+    n = y.shape[0]
+    for g in prange((n + 3) // 4):
+        sigma_delta_2_rows(y, 4 * g, min(n, 4 * g + 4), step, K, q, codes, u_out, umax, want_codes,
+                          want_state)
+
+
+@njit
+def sigma_delta_r_rows(y, r0, r1, coef, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """Greedy order r = len(coef): w_i = y_i/s + sum_j coef[j] u_{i-1-j} (ring buffer), rows r0..r1-1."""
+    m = y.shape[1]
     r = coef.shape[0]
     size = 1
     while size <= r:
@@ -260,8 +308,9 @@ def sigma_delta_r_kernel(y, coef, step, K, q, codes, u_out, umax, want_codes, wa
     lo = -K
     hi = K - 1.0
     one_bit = K == 1.0
-    for row in prange(n):
-        hist = np.zeros(size)            # hist[(i - j) & mask] = u_{i-j}
+    hist = np.zeros(size)                # hist[(i - j) & mask] = u_{i-j}
+    for row in range(r0, r1):
+        hist[:] = 0.0
         mx = 0.0
         for i in range(m):
             w = y[row, i] * inv
@@ -279,22 +328,31 @@ def sigma_delta_r_kernel(y, coef, step, K, q, codes, u_out, umax, want_codes, wa
         umax[row] = mx
 
 
+@njit(parallel=True)
+def sigma_delta_r_parallel(y, coef, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """sigma_delta_r_rows, rows spread over the numba threads."""
+    n = y.shape[0]
+    for row in prange(n):
+        sigma_delta_r_rows(y, row, row + 1, coef, step, K, q, codes, u_out, umax, want_codes, want_state)
+
+
 # ----------------------------------------------------------------------------------------
 # one-bit Deift-Guntuerk-Krahmer filters: v_i = (h*v)_i + y_i - q_i, q_i = sign((h*v)_i + y_i)
 # ----------------------------------------------------------------------------------------
 
 
-@njit(parallel=True)
-def dgk_kernel(y, taps, coefs, q, codes, v_out, vmax, want_codes, want_state):
+@njit
+def dgk_rows(y, r0, r1, taps, coefs, q, codes, v_out, vmax, want_codes, want_state):
     """Sparse causal filter h = sum_j coefs[j] delta_{taps[j]} (increasing taps), outputs +-1."""
-    n, m = y.shape
+    m = y.shape[1]
     nt = taps.shape[0]
     size = 1
     while size <= taps[nt - 1]:
         size *= 2
     mask = size - 1
-    for row in prange(n):
-        buf = np.zeros(size)
+    buf = np.zeros(size)
+    for row in range(r0, r1):
+        buf[:] = 0.0
         mx = 0.0
         for i in range(m):
             w = y[row, i]
@@ -313,11 +371,19 @@ def dgk_kernel(y, taps, coefs, q, codes, v_out, vmax, want_codes, want_state):
 
 
 @njit(parallel=True)
-def dgk2_kernel(y, d1, d7, q, codes, v_out, vmax, want_codes, want_state):
-    """Order-2 filter h = d1 delta_1 + d7 delta_7: the lag-1 state in a register, lag 7 in a ring of 8."""
-    n, m = y.shape
+def dgk_parallel(y, taps, coefs, q, codes, v_out, vmax, want_codes, want_state):
+    n = y.shape[0]
     for row in prange(n):
-        buf = np.zeros(8)
+        dgk_rows(y, row, row + 1, taps, coefs, q, codes, v_out, vmax, want_codes, want_state)
+
+
+@njit
+def dgk2_rows(y, r0, r1, d1, d7, q, codes, v_out, vmax, want_codes, want_state):
+    """Order-2 filter h = d1 delta_1 + d7 delta_7: lag-1 state in a register, lag 7 in a ring of 8."""
+    m = y.shape[1]
+    buf = np.zeros(8)
+    for row in range(r0, r1):
+        buf[:] = 0.0
         v1 = 0.0
         mx = 0.0
         for i in range(m):
@@ -332,6 +398,13 @@ def dgk2_kernel(y, d1, d7, q, codes, v_out, vmax, want_codes, want_state):
             if want_state:
                 v_out[row, i] = v1
         vmax[row] = mx
+
+
+@njit(parallel=True)
+def dgk2_parallel(y, d1, d7, q, codes, v_out, vmax, want_codes, want_state):
+    n = y.shape[0]
+    for row in prange(n):
+        dgk2_rows(y, row, row + 1, d1, d7, q, codes, v_out, vmax, want_codes, want_state)
 
 
 # ----------------------------------------------------------------------------------------
@@ -404,18 +477,52 @@ def _beta_rows4(y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax,
     umax[r + 3] = m3
 
 
-@njit(parallel=True)
-def beta_kernel(y, beta, block, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Per block (state reset): w_i = y_i/s + beta u_{i-1}."""
-    n = y.shape[0]
+@njit
+def beta_rows(y, r0, r1, beta, block, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """Beta encoding per block (state reset): w_i = y_i/s + beta u_{i-1}. Rows r0..r1-1, four at a time, then the leftovers."""
     inv = 1.0 / step
     one_bit = K == 1.0
+    r = r0
+    while r + 4 <= r1:
+        _beta_rows4(y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state)
+        r += 4
+    for row in range(r, r1):
+        umax[row] = _beta_row(y, row, beta, block, inv, step, K, one_bit, q, codes, u_out, want_codes, want_state)
+
+
+@njit(parallel=True)
+def beta_parallel(y, beta, block, step, K, q, codes, u_out, umax, want_codes, want_state):
+    """beta_rows over all rows, groups of four rows spread over the numba threads."""
+    n = y.shape[0]
     for g in prange((n + 3) // 4):
-        r = 4 * g
-        if r + 4 <= n:
-            _beta_rows4(y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax, want_codes,
-                        want_state)
-        else:
-            for row in range(r, n):
-                umax[row] = _beta_row(y, row, beta, block, inv, step, K, one_bit, q, codes, u_out,
-                                      want_codes, want_state)
+        beta_rows(y, 4 * g, min(n, 4 * g + 4), beta, block, step, K, q, codes, u_out, umax, want_codes,
+                 want_state)
+
+
+# ----------------------------------------------------------------------------------------
+# dispatch
+# ----------------------------------------------------------------------------------------
+
+#: below this many samples (or with a single row / one numba thread) the serial kernel runs in
+#: the calling thread: waking the thread pool costs more than it saves on small batches.
+PARALLEL_MIN_SAMPLES = 1 << 16
+
+
+def launch(name, y, *args):
+    """Run kernel ``name`` on the 2-D batch ``y``: ``<name>_parallel(y, *args)`` for large
+    batches, else ``<name>_rows(y, 0, n_rows, *args)``."""
+    if y.size >= PARALLEL_MIN_SAMPLES and y.shape[0] >= 2 and numba.get_num_threads() > 1:
+        _KERNELS[name + "_parallel"](y, *args)
+    else:
+        _KERNELS[name + "_rows"](y, 0, y.shape[0], *args)
+
+
+def launch_flat(name, y, *args):
+    """Elementwise kernels on a flat array: ``<name>_parallel`` or ``<name>_serial``."""
+    if y.size >= PARALLEL_MIN_SAMPLES and numba.get_num_threads() > 1:
+        _KERNELS[name + "_parallel"](y, *args)
+    else:
+        _KERNELS[name + "_serial"](y, *args)
+
+
+_KERNELS = {k: v for k, v in globals().items() if k.endswith(("_rows", "_parallel", "_serial"))}

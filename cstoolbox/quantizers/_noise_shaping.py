@@ -298,11 +298,11 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
     args = (alphabet.step, float(alphabet.K), q, codes, u, umax, kernel_codes, return_state)
     if y2.size:
         if order == 1:
-            _k.sigma_delta_1_kernel(y2, *args)
+            _k.launch("sigma_delta_1", y2, *args)
         elif order == 2:
-            _k.sigma_delta_2_kernel(y2, *args)
+            _k.launch("sigma_delta_2", y2, *args)
         else:
-            _k.sigma_delta_r_kernel(y2, _sigma_delta_coefficients(order), *args)
+            _k.launch("sigma_delta_r", y2, _sigma_delta_coefficients(order), *args)
     if warn:
         warn_unstable(umax * alphabet.step, alphabet.step / 2,
                       f"sigma_delta (order {order}, {alphabet.levels} levels, step {alphabet.step:g})",
@@ -380,9 +380,9 @@ def one_bit_sigma_delta(y, order=2, axis=-1, return_codes=False, return_state=Fa
     taps, coefs = one_bit_sigma_delta_filter(order)
     if y2.size:
         if order == 2:
-            _k.dgk2_kernel(y2, coefs[0], coefs[1], q, codes, v, vmax, return_codes, return_state)
+            _k.launch("dgk2", y2, coefs[0], coefs[1], q, codes, v, vmax, return_codes, return_state)
         else:
-            _k.dgk_kernel(y2, taps, coefs, q, codes, v, vmax, return_codes, return_state)
+            _k.launch("dgk", y2, taps, coefs, q, codes, v, vmax, return_codes, return_state)
     if warn:
         warn_unstable(vmax, 1.0, f"one_bit_sigma_delta (order {order})", y2, _dgk_input_bound(order))
     return pack_result(batch, q, codes, v, return_codes, return_state)
@@ -461,7 +461,7 @@ def beta_encode(y, beta, block_length=None, alphabet=None, axis=-1, return_codes
     u = state_buffer(batch, return_state)
     umax = np.zeros(y2.shape[0])
     if y2.size:
-        _k.beta_kernel(y2, beta, lam, alphabet.step, float(alphabet.K), q, codes, u, umax,
+        _k.launch("beta", y2, beta, lam, alphabet.step, float(alphabet.K), q, codes, u, umax,
                        kernel_codes, return_state)
     if return_codes and not kernel_codes:
         codes = codes_from_values(q, alphabet)

@@ -60,7 +60,7 @@ def msq(y, alphabet=None, axis=-1, return_codes=False):
     y1 = batch.data
     q = np.empty_like(y1)
     codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
-    _k.msq_kernel(y1, alphabet.step, float(alphabet.K), q, codes, kernel_codes)
+    _k.launch_flat("msq", y1, alphabet.step, float(alphabet.K), q, codes, kernel_codes)
     if return_codes and not kernel_codes:
         codes = codes_from_values(q, alphabet)
     if return_codes:
@@ -118,7 +118,7 @@ def stochastic_round(y, alphabet=None, random_state=None, return_codes=False):
     rand = rng.random(y1.shape[0])
     q = np.empty_like(y1)
     codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
-    _k.stochastic_kernel(y1, rand, alphabet.step, float(alphabet.K), q, codes, kernel_codes)
+    _k.launch_flat("stochastic", y1, rand, alphabet.step, float(alphabet.K), q, codes, kernel_codes)
     if return_codes and not kernel_codes:
         codes = codes_from_values(q, alphabet)
     if return_codes:
