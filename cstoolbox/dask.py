@@ -60,7 +60,8 @@ def _require_dask():
 def _check_chunks(chunks):
     if chunks is None or chunks == "auto":
         return chunks
-    if isinstance(chunks, (numbers.Integral, np.integer)) and not isinstance(chunks, bool) and chunks >= 1:
+    if (isinstance(chunks, (numbers.Integral, np.integer)) and not isinstance(chunks, bool)
+            and chunks >= 1):
         return int(chunks)
     if isinstance(chunks, tuple) and chunks and all(
             isinstance(c, (numbers.Integral, np.integer)) and c >= 1 for c in chunks):
@@ -107,7 +108,8 @@ def as_signal_array(X, chunks=None):
         xp = get_array_module(X)
         X = xp.asarray(X)
         if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (batch, n) with one signal per row, got shape {X.shape}")
+            raise ValueError(
+                f"X must be 2-D (batch, n) with one signal per row, got shape {X.shape}")
         X = da.from_array(X, chunks=("auto" if chunks is None else chunks, -1),
                           asarray=False, meta=xp.empty((0, 0), dtype=X.dtype))
     elif X.ndim != 2:
@@ -310,7 +312,8 @@ def quantize(X, method, return_codes=False, return_state=False, chunks=None, **p
 
     from cstoolbox import quantizers
 
-    probe = getattr(quantizers, fname)(xp.zeros((1, X.shape[1]), dtype=X.dtype), axis=-1, **flags, **params)
+    zeros = xp.zeros((1, X.shape[1]), dtype=X.dtype)
+    probe = getattr(quantizers, fname)(zeros, axis=-1, **flags, **params)
     parts = probe if isinstance(probe, tuple) else (probe,)
     widths = tuple(int(p.shape[-1]) for p in parts)
     joined = map_signals(_quantize_block, X, fname, flags, params,

@@ -304,7 +304,8 @@ def _check_size(size):
     try:
         h, w = size
     except (TypeError, ValueError):
-        raise TypeError(f"size must be None or a (height, width) pair of ints, got {size!r}") from None
+        raise TypeError(
+            f"size must be None or a (height, width) pair of ints, got {size!r}") from None
     for v in (h, w):
         if not isinstance(v, (numbers.Integral, np.integer)) or isinstance(v, bool) or v < 2:
             raise ValueError(f"size must be a (height, width) pair of ints >= 2, got {size!r}")
@@ -510,7 +511,8 @@ def load_audio(name="bigbuckbunny", mono=True, dtype=np.float64):
     """
     _check_name(name, _VIDEOS, "audio source")
     if name not in _AUDIO:
-        raise ValueError(f"{name!r} has no audio track; audio is available for: {', '.join(sorted(_AUDIO))}")
+        raise ValueError(f"{name!r} has no audio track; audio is available for: "
+                         f"{', '.join(sorted(_AUDIO))}")
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
@@ -548,7 +550,8 @@ def _read_image(name):
     try:
         from PIL import Image
     except ImportError as exc:
-        raise ImportError("reading scikit-learn's sample JPEG images needs Pillow: pip install pillow") from exc
+        raise ImportError(
+            "reading scikit-learn's sample JPEG images needs Pillow: pip install pillow") from exc
     with open(path, "rb") as fh:
         return np.asarray(Image.open(fh).convert("RGB"))
 

@@ -1,4 +1,4 @@
-"""cstoolbox.dask on a real distributed cluster (2 worker processes): results equal the in-memory calls."""
+"""cstoolbox.dask on a real distributed cluster (2 worker processes) against the in-memory calls."""
 import functools
 import pickle
 import sys
@@ -12,7 +12,8 @@ distributed = pytest.importorskip("distributed")
 from cstoolbox import quantizers  # noqa: E402
 from cstoolbox.dask import apply_operator, as_signal_array, map_signals, quantize  # noqa: E402
 from cstoolbox.operators import (  # noqa: E402
-    DCTOperator, GaussianOperator, PartialCirculantOperator, SubsampledOrthogonalOperator, WaveletOperator,
+    DCTOperator, GaussianOperator, PartialCirculantOperator, SubsampledOrthogonalOperator,
+    WaveletOperator,
 )
 
 
@@ -33,16 +34,19 @@ def signals():
 
 CASES = [
     ("msq", dict(alphabet=quantizers.Alphabet(4, 0.5)), quantizers.msq, True, False),
-    ("sigma_delta", dict(order=2, alphabet=quantizers.Alphabet(8, 0.25)), quantizers.sigma_delta, True, True),
+    ("sigma_delta", dict(order=2, alphabet=quantizers.Alphabet(8, 0.25)), quantizers.sigma_delta,
+     True, True),
     ("one_bit_sigma_delta", dict(order=2), quantizers.one_bit_sigma_delta, True, True),
     ("beta", dict(beta=1.5, block_length=16, alphabet=quantizers.Alphabet(4, 0.5)),
      quantizers.beta_encode, True, True),
 ]
 
 
-@pytest.mark.parametrize("method, params, reference, codes, state", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("method, params, reference, codes, state", CASES,
+                         ids=[c[0] for c in CASES])
 def test_quantize_equals_in_memory(client, signals, method, params, reference, codes, state):
-    outs = quantize(signals, method, return_codes=codes, return_state=state, chunks=(3, 5, 2), **params)
+    outs = quantize(signals, method, return_codes=codes, return_state=state, chunks=(3, 5, 2),
+                    **params)
     assert all(isinstance(o, da.Array) for o in outs)
     assert outs[0].chunks == ((3, 5, 2), (64,))
     got = client.compute(list(outs), sync=True)
@@ -56,7 +60,8 @@ def test_quantize_equals_in_memory(client, signals, method, params, reference, c
 
 def test_quantize_q_only_float32(client, signals):
     y = signals.astype(np.float32)
-    q = quantize(da.from_array(y, chunks=(4, 32)), "sigma_delta", order=1)  # signal axis gets rechunked
+    # the signal axis gets rechunked (a regression test: this path once lost a dependency)
+    q = quantize(da.from_array(y, chunks=(4, 32)), "sigma_delta", order=1)
     assert q.dtype == np.float32 and q.numblocks == (3, 1)
     np.testing.assert_array_equal(q.compute(), quantizers.sigma_delta(y, order=1))
 
@@ -65,8 +70,8 @@ OPERATORS = [
     ("gaussian", lambda: GaussianOperator(24, 64, random_state=1)),
     ("circulant", lambda: PartialCirculantOperator(24, 64, random_state=2)),
     ("dft", lambda: SubsampledOrthogonalOperator(24, 64, transform="dft", random_state=3)),
-    ("hadamard", lambda: SubsampledOrthogonalOperator(24, 64, transform="hadamard", random_signs=True,
-                                                      random_state=4)),
+    ("hadamard", lambda: SubsampledOrthogonalOperator(24, 64, transform="hadamard",
+                                                      random_signs=True, random_state=4)),
     ("dct_basis", lambda: DCTOperator(64)),
     ("wavelet_adjoint", lambda: WaveletOperator(64, wavelet="db2").H),
 ]

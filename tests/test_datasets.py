@@ -117,7 +117,8 @@ def test_carphone_shape_range_and_determinism(carphone):
 
 def test_frame_selection_matches_full_decode(carphone):
     np.testing.assert_array_equal(load_video("carphone", frames=5), carphone[:5])
-    np.testing.assert_array_equal(load_video("carphone", frames=slice(10, 40, 7)), carphone[10:40:7])
+    np.testing.assert_array_equal(load_video("carphone", frames=slice(10, 40, 7)),
+                                  carphone[10:40:7])
     np.testing.assert_array_equal(load_video("carphone", frames=[3, -1, 0]), carphone[[3, -1, 0]])
     np.testing.assert_array_equal(load_video("carphone", frames=np.array([119])), carphone[[119]])
 
@@ -142,8 +143,11 @@ def test_float32(carphone):
 def test_bigbuckbunny_decodes_only_requested_frames(fresh_cache, monkeypatch):
     calls = []
     original = datasets._decode_video
-    monkeypatch.setattr(datasets, "_decode_video",
-                        lambda path, stop, gray, size: calls.append(stop) or original(path, stop, gray, size))
+    def counting(path, stop, gray, size):
+        calls.append(stop)
+        return original(path, stop, gray, size)
+
+    monkeypatch.setattr(datasets, "_decode_video", counting)
     v = load_video("bigbuckbunny", frames=2)
     assert v.shape == (2, 720, 1280)
     assert calls == [2]
@@ -245,7 +249,8 @@ def test_audio_mono_and_channels(module_cache):
     assert np.abs(multi).max() <= 1.0
     assert np.all(multi[:, 3] == 0)  # the LFE channel of this file is silent
     s = np.sqrt(0.5)
-    expected = 0.5 * (multi[:, 0] + multi[:, 1]) + s * multi[:, 2] + 0.5 * s * (multi[:, 4] + multi[:, 5])
+    expected = (0.5 * (multi[:, 0] + multi[:, 1]) + s * multi[:, 2]
+                + 0.5 * s * (multi[:, 4] + multi[:, 5]))
     np.testing.assert_allclose(x, expected, atol=1e-12)
     y, _ = load_audio("bigbuckbunny", dtype=np.float32)
     assert y.dtype == np.float32
@@ -255,7 +260,10 @@ def test_audio_mono_and_channels(module_cache):
 
 def test_audio_cache_hit(fresh_cache, monkeypatch):
     x, _ = load_audio()
-    monkeypatch.setattr(datasets, "_decode_audio", lambda path: (_ for _ in ()).throw(AssertionError("decoded")))
+    def boom(path):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(datasets, "_decode_audio", boom)
     np.testing.assert_array_equal(load_audio()[0], x)
 
 
@@ -284,7 +292,8 @@ def test_images():
     gray = load_image_gray("china")
     assert gray.shape == (427, 640)
     np.testing.assert_allclose(gray, imgs[0] @ np.array([0.299, 0.587, 0.114]), atol=1e-12)
-    np.testing.assert_allclose(load_image_gray("flower"), imgs[1] @ [0.299, 0.587, 0.114], atol=1e-12)
+    np.testing.assert_allclose(load_image_gray("flower"), imgs[1] @ [0.299, 0.587, 0.114],
+                               atol=1e-12)
     assert load_image_gray(dtype=np.float32).dtype == np.float32
 
 
