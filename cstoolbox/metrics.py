@@ -3,7 +3,8 @@
 All functions take the reference first and the estimate second, accept NumPy or CuPy
 arrays (the array module is taken from the inputs), and raise :class:`ValueError` when
 the shapes differ, an input is empty or holds NaN/inf (rather than return a silent NaN).
-``snr_db``, ``psnr_db`` and ``relative_error`` reduce over every axis by default; pass ``axis`` (an int or a tuple) to get one value per signal of a batch.
+``snr_db``, ``psnr_db`` and ``relative_error`` reduce over every axis by default; pass
+``axis`` (an int or a tuple) to get one value per signal of a batch.
 Scalar results are returned as Python floats, batched results as arrays.
 
 Examples
