@@ -131,7 +131,12 @@ def _is_literal(value):
 
 def _ship_once(dask, value):
     """Wrap a non-trivial argument as a single graph key so it is sent once, not per task."""
-    if _is_literal(value) or dask.is_dask_collection(value):
+    if dask.is_dask_collection(value):
+        raise TypeError(
+            "map_signals passes extra arguments unchanged to every block; got a dask collection "
+            f"({type(value).__name__}): compute it first, or stack per-signal data into X"
+        )
+    if _is_literal(value):
         return value
     return dask.delayed(value, pure=False, traverse=False)
 
@@ -181,6 +186,8 @@ def map_signals(func, X, *args, out_length=None, dtype=None, chunks=None, **kwar
     ValueError
         ``X`` not 2-D or empty; ``func`` does not map ``(1, n)`` to a 2-D ``(1, m)`` array
         (also raised inside the computation if a block breaks the rule).
+    TypeError
+        ``func`` not callable, or a dask collection among the extra arguments.
 
     Notes
     -----

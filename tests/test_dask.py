@@ -135,6 +135,8 @@ def test_map_signals_bad_func(signals):
         map_signals(lambda b: b[0], signals)
     with pytest.raises(TypeError, match="callable"):
         map_signals("diff", signals)
+    with pytest.raises(TypeError, match="dask collection"):
+        map_signals(np.multiply, signals, da.ones(64))
     # a block that breaks the (b, n) -> (b, m) rule is reported when computed
     lying = map_signals(lambda b: b[:1], signals, out_length=64, dtype=np.float64, chunks=5)
     with pytest.raises(ValueError, match=r"must map a \(b, n\) block to \(b, 64\)"):
