@@ -532,6 +532,48 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self._condense(np.asarray(q, dtype=dtype), out[sl])
         return out
 
+    def transform_features(self, Z):
+        """Quantize and condense precomputed raw features ``Z = cos(X W + xi)`` (see :meth:`raw_features`).
+
+        Lets several schemes that share ``random_state`` (hence the same frequencies) reuse one
+        feature computation; ``transform(X)`` equals ``transform_features(raw_features(X))``
+        (for ``method="stochastic"`` the rounding is seeded by a hash of ``Z`` instead of ``X``).
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_components), values in [-1, 1]
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out_), float32 for float32 ``Z``, else float64
+        """
+        check_is_fitted(self)
+        Z = np.asarray(Z)
+        if Z.ndim != 2 or Z.shape[1] != self.n_components:
+            raise ValueError(f"Z must have shape (n_samples, {self.n_components}), got {Z.shape}")
+        if Z.dtype.kind != "f":
+            raise TypeError(f"Z must be a float array of raw features cos(XW + xi), got dtype {Z.dtype}")
+        if not np.all(np.isfinite(Z)) or (Z.size and np.abs(Z).max() > 1.0 + 1e-6):
+            raise ValueError("Z must hold finite raw features cos(XW + xi) in [-1, 1]")
+        dtype = np.float32 if Z.dtype == np.float32 else np.float64
+        n = Z.shape[0]
+        out = np.empty((n, self.n_features_out_), dtype=dtype)
+        rng = self._rng_for(Z) if self.method == "stochastic" else None
+        for sl in self._chunks(n):
+            z = np.array(Z[sl], dtype=dtype)          # copy: the quantizer may scale it in place
+            q, _ = self._quantize(z, rng, return_codes=False)
+            self._condense(np.asarray(q, dtype=dtype), out[sl])
+        return out
+
+    def raw_features(self, X):
+        """Unnormalized, unquantized features ``cos(X W + xi)``, shape (n_samples, n_components).
+
+        ``(2 / n_components) * raw_features(X) @ raw_features(Y).T`` is the RBFSampler estimate.
+        """
+        X = self._validate(X)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        return self._cos_features(X, dtype)
+
     def transform_codes(self, X):
         """Integer codes of the quantized features (before condensation).
 
