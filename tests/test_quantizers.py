@@ -247,12 +247,29 @@ def test_row_groups_match_single_rows(rows, rng):
     y = rng.uniform(-0.4, 0.4, (rows, 33))
     for f in (lambda x: sigma_delta(x, 1, Alphabet(4, 0.5), return_codes=True, return_state=True),
               lambda x: sigma_delta(x, 2, return_codes=True, return_state=True, warn=False),
-              lambda x: beta_encode(x, 1.5, 11, Alphabet(4, 0.5), return_codes=True, return_state=True)):
+              lambda x: beta_encode(x, 1.5, 11, Alphabet(4, 0.5), return_codes=True, return_state=True),
+              lambda x: sigma_delta(x, 3, Alphabet(16, 0.25), return_codes=True, return_state=True),
+              lambda x: one_bit_sigma_delta(x, 3, return_codes=True, return_state=True)):
         batch = f(y)
         for r in range(rows):
             single = f(y[r:r + 1])
             for b, s in zip(batch, single):
                 np.testing.assert_array_equal(b[r:r + 1], s)
+
+
+@pytest.mark.parametrize("name", ["msq", "stochastic_round", "sigma_delta", "sigma_delta_3", "one_bit_sigma_delta",
+                                  "beta_encode"])
+def test_parallel_kernels_match_serial(name, monkeypatch, rng):
+    """Batches of >= 2^16 samples run the prange kernels; they must equal the serial ones."""
+    from cstoolbox.quantizers import _kernels_numba
+    f = {**QUANTIZERS, "sigma_delta_3": lambda y, **k: sigma_delta(y, 3, Alphabet(16, 0.25), **k)}[name]
+    y = rng.uniform(-0.3, 0.3, (9, 24))
+    kw = {"return_codes": True} if name in ("msq", "stochastic_round") else \
+        {"return_codes": True, "return_state": True}
+    serial = f(y, **kw)
+    monkeypatch.setattr(_kernels_numba, "PARALLEL_MIN_SAMPLES", 0)
+    for a, b in zip(f(y, **kw), serial):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
@@ -420,6 +437,12 @@ def test_beta_condensation_key_identity(rng):
     q, u = beta_encode(y, beta, lam, return_state=True)
     V = condensation_operator("beta", 5 * lam, lam, beta=beta)
     np.testing.assert_allclose(V.apply(y - q), beta ** -lam * u[:, lam - 1::lam], rtol=1e-9, atol=1e-15)
+
+
+def test_overflow_raises_instead_of_nan():
+    # |y| far above 2 - beta with a long block: the state grows like beta^k and overflows
+    with pytest.raises(FloatingPointError, match="overflowed"):
+        beta_encode(np.full((2, 2000), 5.0), 1.9, 2000, warn=False)
 
 
 def test_beta_unstable_warns():

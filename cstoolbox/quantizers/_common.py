@@ -168,3 +168,17 @@ def warn_unstable(umax, bound, what, data, input_bound, stacklevel=3):
             "a stable scheme; warn=False silences this warning.",
             QuantizerInstabilityWarning, stacklevel=stacklevel + 1)
     return mx
+
+
+def check_overflow(umax, q, what):
+    """Raise FloatingPointError when an unstable recursion overflowed (non-finite state or output).
+
+    An exponentially growing state passes 1e300 before it reaches inf/NaN, so the cheap test on
+    the per-row maxima decides whether the output needs the full finiteness check.
+    """
+    if umax.size and not float(umax.max()) < 1e300:
+        if not np.isfinite(q).all() or not np.isfinite(umax).all():
+            raise FloatingPointError(
+                f"{what}: the state overflowed to inf/NaN; the recursion is unstable for this input "
+                "(see stability_bound), so no meaningful output exists. Scale the input down, use more "
+                "levels, a lower order or the stable one_bit_sigma_delta.")

@@ -296,29 +296,92 @@ def sigma_delta_2_parallel(y, step, K, q, codes, u_out, umax, want_codes, want_s
 
 
 @njit
+def _sdr_rows4(y, r, coef, mask, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state, hist):
+    """Four rows of the order-len(coef) recursion; hist (4, mask+1) is the zeroed ring buffer."""
+    lo = -K
+    hi = K - 1.0
+    order = coef.shape[0]
+    m0 = m1 = m2 = m3 = 0.0
+    for i in range(y.shape[1]):
+        w0 = y[r, i] * inv
+        w1 = y[r + 1, i] * inv
+        w2 = y[r + 2, i] * inv
+        w3 = y[r + 3, i] * inv
+        for j in range(order):
+            c = coef[j]
+            k = (i - 1 - j) & mask
+            w0 += c * hist[0, k]
+            w1 += c * hist[1, k]
+            w2 += c * hist[2, k]
+            w3 += c * hist[3, k]
+        t0 = _level(w0, lo, hi, one_bit)
+        t1 = _level(w1, lo, hi, one_bit)
+        t2 = _level(w2, lo, hi, one_bit)
+        t3 = _level(w3, lo, hi, one_bit)
+        u0 = (w0 - t0) - 0.5
+        u1 = (w1 - t1) - 0.5
+        u2 = (w2 - t2) - 0.5
+        u3 = (w3 - t3) - 0.5
+        k = i & mask
+        hist[0, k] = u0
+        hist[1, k] = u1
+        hist[2, k] = u2
+        hist[3, k] = u3
+        q[r, i] = (t0 + 0.5) * step
+        q[r + 1, i] = (t1 + 0.5) * step
+        q[r + 2, i] = (t2 + 0.5) * step
+        q[r + 3, i] = (t3 + 0.5) * step
+        m0 = max(m0, abs(u0))
+        m1 = max(m1, abs(u1))
+        m2 = max(m2, abs(u2))
+        m3 = max(m3, abs(u3))
+        if want_codes:
+            codes[r, i] = np.int64(t0 + K)
+            codes[r + 1, i] = np.int64(t1 + K)
+            codes[r + 2, i] = np.int64(t2 + K)
+            codes[r + 3, i] = np.int64(t3 + K)
+        if want_state:
+            u_out[r, i] = u0 * step
+            u_out[r + 1, i] = u1 * step
+            u_out[r + 2, i] = u2 * step
+            u_out[r + 3, i] = u3 * step
+    umax[r] = m0
+    umax[r + 1] = m1
+    umax[r + 2] = m2
+    umax[r + 3] = m3
+
+
+@njit
 def sigma_delta_r_rows(y, r0, r1, coef, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Greedy order r = len(coef): w_i = y_i/s + sum_j coef[j] u_{i-1-j} (ring buffer), rows r0..r1-1."""
+    """Greedy order r = len(coef): w_i = y_i/s + sum_j coef[j] u_{i-1-j} (ring buffers), rows r0..r1-1."""
     m = y.shape[1]
-    r = coef.shape[0]
+    order = coef.shape[0]
     size = 1
-    while size <= r:
+    while size <= order:
         size *= 2
     mask = size - 1
     inv = 1.0 / step
     lo = -K
     hi = K - 1.0
     one_bit = K == 1.0
-    hist = np.zeros(size)                # hist[(i - j) & mask] = u_{i-j}
-    for row in range(r0, r1):
-        hist[:] = 0.0
+    hist = np.zeros((4, size))           # hist[g, (i - j) & mask] = u_{i-j} of row r + g
+    row = r0
+    while row + 4 <= r1:
+        hist[:, :] = 0.0
+        _sdr_rows4(y, row, coef, mask, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state,
+                   hist)
+        row += 4
+    for row in range(row, r1):
+        h = hist[0]
+        h[:] = 0.0
         mx = 0.0
         for i in range(m):
             w = y[row, i] * inv
-            for j in range(r):
-                w += coef[j] * hist[(i - 1 - j) & mask]
+            for j in range(order):
+                w += coef[j] * h[(i - 1 - j) & mask]
             t = _level(w, lo, hi, one_bit)
             u = (w - t) - 0.5
-            hist[i & mask] = u
+            h[i & mask] = u
             q[row, i] = (t + 0.5) * step
             mx = max(mx, abs(u))
             if want_codes:
@@ -330,15 +393,70 @@ def sigma_delta_r_rows(y, r0, r1, coef, step, K, q, codes, u_out, umax, want_cod
 
 @njit(parallel=True)
 def sigma_delta_r_parallel(y, coef, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """sigma_delta_r_rows, rows spread over the numba threads."""
+    """sigma_delta_r_rows, groups of four rows spread over the numba threads."""
     n = y.shape[0]
-    for row in prange(n):
-        sigma_delta_r_rows(y, row, row + 1, coef, step, K, q, codes, u_out, umax, want_codes, want_state)
+    for g in prange((n + 3) // 4):
+        sigma_delta_r_rows(y, 4 * g, min(n, 4 * g + 4), coef, step, K, q, codes, u_out, umax, want_codes,
+                           want_state)
 
 
 # ----------------------------------------------------------------------------------------
 # one-bit Deift-Guntuerk-Krahmer filters: v_i = (h*v)_i + y_i - q_i, q_i = sign((h*v)_i + y_i)
 # ----------------------------------------------------------------------------------------
+
+
+@njit
+def _dgk_rows4(y, r, taps, coefs, mask, q, codes, v_out, vmax, want_codes, want_state, buf):
+    """Four rows of the DGK recursion; buf (4, mask+1) is the zeroed ring buffer."""
+    nt = taps.shape[0]
+    m0 = m1 = m2 = m3 = 0.0
+    for i in range(y.shape[1]):
+        w0 = y[r, i]
+        w1 = y[r + 1, i]
+        w2 = y[r + 2, i]
+        w3 = y[r + 3, i]
+        for j in range(nt):
+            c = coefs[j]
+            k = (i - taps[j]) & mask
+            w0 += c * buf[0, k]
+            w1 += c * buf[1, k]
+            w2 += c * buf[2, k]
+            w3 += c * buf[3, k]
+        s0 = 1.0 if w0 >= 0.0 else -1.0
+        s1 = 1.0 if w1 >= 0.0 else -1.0
+        s2 = 1.0 if w2 >= 0.0 else -1.0
+        s3 = 1.0 if w3 >= 0.0 else -1.0
+        v0 = w0 - s0
+        v1 = w1 - s1
+        v2 = w2 - s2
+        v3 = w3 - s3
+        k = i & mask
+        buf[0, k] = v0
+        buf[1, k] = v1
+        buf[2, k] = v2
+        buf[3, k] = v3
+        q[r, i] = s0
+        q[r + 1, i] = s1
+        q[r + 2, i] = s2
+        q[r + 3, i] = s3
+        m0 = max(m0, abs(v0))
+        m1 = max(m1, abs(v1))
+        m2 = max(m2, abs(v2))
+        m3 = max(m3, abs(v3))
+        if want_codes:
+            codes[r, i] = 1 if w0 >= 0.0 else 0
+            codes[r + 1, i] = 1 if w1 >= 0.0 else 0
+            codes[r + 2, i] = 1 if w2 >= 0.0 else 0
+            codes[r + 3, i] = 1 if w3 >= 0.0 else 0
+        if want_state:
+            v_out[r, i] = v0
+            v_out[r + 1, i] = v1
+            v_out[r + 2, i] = v2
+            v_out[r + 3, i] = v3
+    vmax[r] = m0
+    vmax[r + 1] = m1
+    vmax[r + 2] = m2
+    vmax[r + 3] = m3
 
 
 @njit
@@ -350,8 +468,14 @@ def dgk_rows(y, r0, r1, taps, coefs, q, codes, v_out, vmax, want_codes, want_sta
     while size <= taps[nt - 1]:
         size *= 2
     mask = size - 1
-    buf = np.zeros(size)
-    for row in range(r0, r1):
+    buf4 = np.zeros((4, size))
+    row = r0
+    while row + 4 <= r1:
+        buf4[:, :] = 0.0
+        _dgk_rows4(y, row, taps, coefs, mask, q, codes, v_out, vmax, want_codes, want_state, buf4)
+        row += 4
+    buf = buf4[0]
+    for row in range(row, r1):
         buf[:] = 0.0
         mx = 0.0
         for i in range(m):
@@ -373,38 +497,8 @@ def dgk_rows(y, r0, r1, taps, coefs, q, codes, v_out, vmax, want_codes, want_sta
 @njit(parallel=True)
 def dgk_parallel(y, taps, coefs, q, codes, v_out, vmax, want_codes, want_state):
     n = y.shape[0]
-    for row in prange(n):
-        dgk_rows(y, row, row + 1, taps, coefs, q, codes, v_out, vmax, want_codes, want_state)
-
-
-@njit
-def dgk2_rows(y, r0, r1, d1, d7, q, codes, v_out, vmax, want_codes, want_state):
-    """Order-2 filter h = d1 delta_1 + d7 delta_7: lag-1 state in a register, lag 7 in a ring of 8."""
-    m = y.shape[1]
-    buf = np.zeros(8)
-    for row in range(r0, r1):
-        buf[:] = 0.0
-        v1 = 0.0
-        mx = 0.0
-        for i in range(m):
-            w = (y[row, i] + d7 * buf[(i - 7) & 7]) + d1 * v1
-            qs = 1.0 if w >= 0.0 else -1.0
-            v1 = w - qs
-            buf[i & 7] = v1
-            q[row, i] = qs
-            mx = max(mx, abs(v1))
-            if want_codes:
-                codes[row, i] = 1 if w >= 0.0 else 0
-            if want_state:
-                v_out[row, i] = v1
-        vmax[row] = mx
-
-
-@njit(parallel=True)
-def dgk2_parallel(y, d1, d7, q, codes, v_out, vmax, want_codes, want_state):
-    n = y.shape[0]
-    for row in prange(n):
-        dgk2_rows(y, row, row + 1, d1, d7, q, codes, v_out, vmax, want_codes, want_state)
+    for g in prange((n + 3) // 4):
+        dgk_rows(y, 4 * g, min(n, 4 * g + 4), taps, coefs, q, codes, v_out, vmax, want_codes, want_state)
 
 
 # ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from . import _kernels_numba as _k
 from ._alphabet import Alphabet, check_alphabet
 from ._common import Batch, check_bool, check_order, check_positive_int, code_buffer, codes_from_values, \
-    pack_result, state_buffer, warn_unstable
+    check_overflow, pack_result, state_buffer, warn_unstable
 
 __all__ = ["sigma_delta", "one_bit_sigma_delta", "beta_encode", "stability_bound", "difference_matrix",
            "beta_matrix", "one_bit_sigma_delta_filter"]
@@ -253,6 +253,8 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
     ------
     ValueError
         order < 1, NaN/inf, complex input, 0-d input or a bad axis.
+    FloatingPointError
+        When an unstable recursion overflowed (state inf/NaN): there is no meaningful output.
     TypeError
         Non-integer order, non-numeric input, or an alphabet that is not an :class:`Alphabet`.
 
@@ -303,6 +305,7 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
             _k.launch("sigma_delta_2", y2, *args)
         else:
             _k.launch("sigma_delta_r", y2, _sigma_delta_coefficients(order), *args)
+    check_overflow(umax, q, f"sigma_delta (order {order})")
     if warn:
         warn_unstable(umax * alphabet.step, alphabet.step / 2,
                       f"sigma_delta (order {order}, {alphabet.levels} levels, step {alphabet.step:g})",
@@ -379,10 +382,8 @@ def one_bit_sigma_delta(y, order=2, axis=-1, return_codes=False, return_state=Fa
     vmax = np.zeros(y2.shape[0])
     taps, coefs = one_bit_sigma_delta_filter(order)
     if y2.size:
-        if order == 2:
-            _k.launch("dgk2", y2, coefs[0], coefs[1], q, codes, v, vmax, return_codes, return_state)
-        else:
-            _k.launch("dgk", y2, taps, coefs, q, codes, v, vmax, return_codes, return_state)
+        _k.launch("dgk", y2, taps, coefs, q, codes, v, vmax, return_codes, return_state)
+    check_overflow(vmax, q, f"one_bit_sigma_delta (order {order})")
     if warn:
         warn_unstable(vmax, 1.0, f"one_bit_sigma_delta (order {order})", y2, _dgk_input_bound(order))
     return pack_result(batch, q, codes, v, return_codes, return_state)
@@ -465,6 +466,7 @@ def beta_encode(y, beta, block_length=None, alphabet=None, axis=-1, return_codes
                        kernel_codes, return_state)
     if return_codes and not kernel_codes:
         codes = codes_from_values(q, alphabet)
+    check_overflow(umax, q, f"beta_encode (beta {beta:g})")
     if warn:
         warn_unstable(umax * alphabet.step, alphabet.step / 2,
                       f"beta_encode (beta {beta:g}, {alphabet.levels} levels, step {alphabet.step:g})",
