@@ -33,6 +33,7 @@ test-gpu: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]" || echo "optional benchmark anchors not installable; continuing"
+	$(BIN)/python -m pip install --quiet --no-build-isolation FFHT-unofficial || echo "FFHT not installable; bench_fwht compares with the radix-2 loop"
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
