@@ -11,3 +11,8 @@ __all__ = [
     "PeriodicBandedCholesky", "smallest_eigenpair", "angular_synchronization", "estimate_magnitudes",
     "blockpr",
 ]
+from ._baselines import wirtinger_flow, error_reduction, hio, phaselift
+from ._ptychography import exponential_probe, scan_positions, ptychography_measurements, ptychography_blockpr
+
+__all__ += ["wirtinger_flow", "error_reduction", "hio", "phaselift", "exponential_probe", "scan_positions",
+            "ptychography_measurements", "ptychography_blockpr"]
