@@ -16,6 +16,7 @@ FWHT: cstoolbox.transforms.fwht beside a NumPy reshape-butterfly reference, same
 """
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -216,9 +217,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="1000 x 1000 only, fewer repeats")
     args = parser.parse_args(argv)
     info = machine_info()
+    info["load_average_at_start"] = os.getloadavg()
     print(info, flush=True)
     quant = run_quantizers(args.quick)
     fw = run_fwht(args.quick)
+    info["load_average_at_end"] = os.getloadavg()
     command = "python benchmarks/bench_core.py" + (" --quick" if args.quick else "")
     rows = [(r["scheme"], "x".join(map(str, r["shape"])), r["per_core_samples_per_s"] / 1e6,
              r["all_threads_samples_per_s"] / 1e6, r["numpy_loop_samples_per_s"] / 1e6,
@@ -229,10 +232,13 @@ def main(argv=None):
     md = "\n\n".join([
         "# Core kernels: quantizers and FWHT",
         f"Command: `{command}` (float64). Machine: {info['cpu']}, {info['cores']} cores, numba "
-        f"{info['numba']} ({quant[0]['threads']} threads), numpy {info['numpy']}, {info['date']}.",
+        f"{info['numba']} ({quant[0]['threads']} threads), numpy {info['numpy']}, {info['date']}; "
+        f"load average {info['load_average_at_start'][0]:.1f} at the start and "
+        f"{info['load_average_at_end'][0]:.1f} at the end (the machine is shared with other jobs).",
         "Quantizer throughput in million samples per second through the public functions (q only). "
         "*Per core*: numba limited to 1 thread, samples per CPU second (best of the repeats). "
-        "*All threads*: wall clock (median); the machine is shared, so this column is noisy. "
+        "*All threads*: wall clock (median); on a shared, loaded machine the threads wait for CPU slices, "
+        "so this column measures the machine's load more than the kernels. "
         "*NumPy loop*: Python loop over time vectorized over the batch (MSQ / stochastic rounding: "
         "plain vectorized NumPy), samples per CPU second; *equal*: our output equals it exactly. "
         "Target (issue 2): ΣΔ r <= 2 and beta >= 50 M samples/s per core.",

@@ -27,6 +27,8 @@ class Batch:
         self.ndim = arr.ndim
         self.dtype = arr.dtype
         if min_ndim == 0:
+            if arr.ndim:
+                normalize_axis(axis, arr.ndim)       # validated for API symmetry (elementwise)
             self.axis = None
             self.shape = arr.shape
             self.data = np.ascontiguousarray(arr).reshape(-1)

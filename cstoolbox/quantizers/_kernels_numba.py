@@ -19,6 +19,8 @@ Conventions shared by every kernel
   Groups of four rows are distributed over threads with ``prange``; leftover rows use the
   single-row loop.
 """
+import threading
+
 import numba
 import numpy as np
 
@@ -602,10 +604,23 @@ def beta_parallel(y, beta, block, step, K, q, codes, u_out, umax, want_codes, wa
 PARALLEL_MIN_SAMPLES = 1 << 16
 
 
+def _parallel_ok(size):
+    """Use the prange kernels? Large batches only, and from a worker thread only when numba's
+    threading layer is thread safe (the workqueue layer aborts on concurrent launches)."""
+    if size < PARALLEL_MIN_SAMPLES or numba.get_num_threads() < 2:
+        return False
+    if threading.current_thread() is threading.main_thread():
+        return True
+    try:
+        return numba.threading_layer() in ("tbb", "omp")
+    except ValueError:  # no parallel kernel has run yet: layer unknown
+        return False
+
+
 def launch(name, y, *args):
     """Run kernel ``name`` on the 2-D batch ``y``: ``<name>_parallel(y, *args)`` for large
-    batches, else ``<name>_rows(y, 0, n_rows, *args)``."""
-    if y.size >= PARALLEL_MIN_SAMPLES and y.shape[0] >= 2 and numba.get_num_threads() > 1:
+    batches, else ``<name>_rows(y, 0, n_rows, *args)`` in the calling thread."""
+    if y.shape[0] >= 2 and _parallel_ok(y.size):
         _KERNELS[name + "_parallel"](y, *args)
     else:
         _KERNELS[name + "_rows"](y, 0, y.shape[0], *args)
@@ -613,7 +628,7 @@ def launch(name, y, *args):
 
 def launch_flat(name, y, *args):
     """Elementwise kernels on a flat array: ``<name>_parallel`` or ``<name>_serial``."""
-    if y.size >= PARALLEL_MIN_SAMPLES and numba.get_num_threads() > 1:
+    if _parallel_ok(y.size):
         _KERNELS[name + "_parallel"](y, *args)
     else:
         _KERNELS[name + "_serial"](y, *args)
