@@ -372,6 +372,9 @@ def _homotopy(B, b, sigma, tol, max_iter, verbose):
     rho = b.copy()
     c = B.rmatvec(rho)
     lam = float(np.max(np.abs(c)))
+    if not lam > 0:
+        return z, "infeasible", 0, bnorm, np.nan, hist, ("B^T b = 0: no column can reduce the residual "
+                                                         "below the bound (the constraint set is empty)")
     j = int(np.argmax(np.abs(c)))
     T.append(j)
     signs.append(np.sign(c[j]))
@@ -382,7 +385,11 @@ def _homotopy(B, b, sigma, tol, max_iter, verbose):
     last_enter, last_drop = j, None
     for it in range(1, max_iter + 1):
         s_T = np.asarray(signs)
-        d = _solve_gram(Bt, s_T, G)
+        try:
+            d = _solve_gram(Bt, s_T, G)
+        except np.linalg.LinAlgError:
+            status, msg = "error", f"singular active set of size {len(T)} (linearly dependent columns)"
+            break
         u = Bt @ d
         a = B.rmatvec(u)
         # entering candidates: |c_j - γ a_j| = λ - γ
@@ -570,7 +577,7 @@ def _pdhg(A, S, q, bound, norm, noise, tol, max_iter, verbose, x0=None):
     # scale-free step sizes: τ_z ∝ 1/c_A with z measured in units of ||A^T q||..., τ_w ≫ τ_z c_A
     tz = 0.03 / math.sqrt(cA)
     tw = 3e3 * tz * cA / max(S.norm_bound() ** 2, 1.0)
-    tn = tw if noise > 0 else 0.0
+    tn = 30 * tz * cA if noise > 0 else 0.0
     ab = tw * S.gram_banded()
     ab[-1] += tz * cA + tn
     chol = sla.cholesky_banded(ab)

@@ -1,0 +1,322 @@
+"""Tests for cstoolbox.quantized_cs and the decoders in cstoolbox.solvers._qcs / _qcs_cvx."""
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from cstoolbox.exceptions import QuantizerInstabilityWarning
+from cstoolbox.operators import (GaussianOperator, PartialCirculantOperator, SubsampledOrthogonalOperator,
+                                 dottest)
+from cstoolbox.quantized_cs import QuantizedCS, RealStackedOperator
+from cstoolbox.quantizers import (Alphabet, beta_matrix, difference_matrix, one_bit_sigma_delta,
+                                  one_bit_sigma_delta_filter)
+from cstoolbox.solvers import ShapingOperator, shaped_basis_pursuit, shaped_least_squares
+
+cvxpy = pytest.importorskip("cvxpy")
+from cstoolbox.solvers import shaped_basis_pursuit_cvxpy  # noqa: E402
+
+
+def sparse_signal(n, s, rng):
+    x = np.zeros(n)
+    x[rng.choice(n, s, replace=False)] = rng.standard_normal(s)
+    return x / np.linalg.norm(x)
+
+
+# ------------------------------------------------------------------------------------------------
+# the shaping operator: identities against the quantizers' sparse matrices
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("order", [0, 1, 2, 3])
+def test_shaping_matches_difference_matrix(order):
+    m = 37
+    S = ShapingOperator.sigma_delta(m, order)
+    if order:
+        np.testing.assert_array_equal(S.todense(), difference_matrix(m, order).toarray())
+    np.testing.assert_array_equal(S.tosparse().toarray(), S.todense())
+    assert dottest(S, random_state=0)
+
+
+def test_shaping_beta_blocks_and_solves():
+    m, lam, beta = 24, 6, 1.7
+    S = ShapingOperator.beta(m, beta, lam)
+    np.testing.assert_allclose(S.todense(), beta_matrix(m, beta, lam).toarray(), atol=0)
+    np.testing.assert_array_equal(S.tosparse().toarray(), S.todense())
+    rng = np.random.default_rng(0)
+    V = rng.standard_normal((m, 3))
+    dense = S.todense()
+    np.testing.assert_allclose(S.solve(V), np.linalg.solve(dense, V), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(S.solve_adjoint(V), np.linalg.solve(dense.T, V), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(S.T @ V, dense.T @ V, atol=1e-13)
+    assert S.solve(V[:, 0]).shape == (m,)
+
+
+def test_shaping_solve_is_repeated_cumsum():
+    v = np.random.default_rng(1).standard_normal(50)
+    S = ShapingOperator.sigma_delta(50, 2)
+    np.testing.assert_allclose(S.solve(v), np.cumsum(np.cumsum(v)), rtol=1e-12, atol=1e-12)
+
+
+def test_shaping_from_filter_is_one_bit_identity():
+    rng = np.random.default_rng(2)
+    y = rng.uniform(-0.6, 0.6, 200)
+    q, v = one_bit_sigma_delta(y, order=2, return_state=True)
+    taps, coefs = one_bit_sigma_delta_filter(2)
+    S = ShapingOperator.from_filter(200, taps, coefs)
+    np.testing.assert_allclose(y - q, S @ v, atol=1e-12)
+
+
+def test_shaping_bad_input():
+    with pytest.raises(ValueError, match="block_length"):
+        ShapingOperator(10, [1.0, -1.0], block_length=3)
+    with pytest.raises(ValueError, match="nonzero leading"):
+        ShapingOperator(10, [0.0, 1.0])
+    with pytest.raises(ValueError, match="order"):
+        ShapingOperator.sigma_delta(10, -1)
+    with pytest.raises(ValueError, match="beta"):
+        ShapingOperator.beta(10, -2.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# encoding: y - q = S u exactly, so x is feasible for the decoders
+# ------------------------------------------------------------------------------------------------
+def _families(m, n, rng):
+    return {
+        "gaussian": math.sqrt(m) * GaussianOperator(m, n, random_state=rng),
+        "circulant": math.sqrt(m) * PartialCirculantOperator(m, n, random_state=rng),
+        "hadamard": math.sqrt(m) * SubsampledOrthogonalOperator(m, n, "hadamard", random_signs=True,
+                                                                random_state=rng),
+        "dft": math.sqrt(m) * SubsampledOrthogonalOperator(m, n, "dft", random_state=rng),
+    }
+
+
+@pytest.mark.parametrize("family", ["gaussian", "circulant", "hadamard", "dft"])
+@pytest.mark.parametrize("scheme,kw", [
+    ("msq", dict(alphabet=Alphabet(4, 1.0))),
+    ("sigma_delta", dict(order=1, alphabet=Alphabet.one_bit())),
+    ("sigma_delta", dict(order=2, alphabet=Alphabet(8, 1.0))),
+    ("one_bit_sigma_delta", dict(order=2)),
+    ("beta", dict(beta=1.5, block_length=8, alphabet=Alphabet(4, 1.0))),
+])
+def test_encode_identity_and_feasibility(family, scheme, kw):
+    rng = np.random.default_rng(3)
+    n, m = 64, 32
+    A = _families(m, n, rng)[family]
+    qcs = QuantizedCS(A, scheme, **kw)
+    x = 0.1 * sparse_signal(n, 3, rng)
+    q, u = qcs.encode(x, return_state=True)
+    y = qcs.measure(x)
+    assert q.shape == (qcs.m_,) == ((2 * m,) if family == "dft" else (m,))
+    np.testing.assert_allclose(y - q, qcs.shaping_ @ u, atol=1e-12)
+    # D^-r (Φ x - q) = u: the true signal satisfies the one-stage constraints
+    np.testing.assert_allclose(qcs.shaping_.solve(y - q), u, atol=1e-9)
+    assert np.abs(u).max() <= qcs.state_bound_ + 1e-12
+    assert np.all(np.isin(q, qcs.alphabet.values))
+
+
+def test_real_stacked_operator():
+    F = SubsampledOrthogonalOperator(16, 64, "dft", random_state=0)
+    R = RealStackedOperator(F)
+    assert R.shape == (32, 64) and R.dtype == np.float64
+    assert dottest(R, random_state=1)
+    x = np.random.default_rng(0).standard_normal(64)
+    np.testing.assert_allclose(R @ x, np.concatenate([(F @ x).real, (F @ x).imag]), atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------
+# fast decoders agree with cvxpy; certificates
+# ------------------------------------------------------------------------------------------------
+def _problem(m=48, n=64, s=3, order=2, seed=4):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n))
+    x = sparse_signal(n, s, rng)
+    S = ShapingOperator.sigma_delta(m, order)
+    u = rng.uniform(-0.5, 0.5, m)
+    q = A @ x - S @ u
+    return A, x, S, q
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+@pytest.mark.parametrize("norm", ["l2", "inf"])
+def test_fast_matches_cvxpy(order, norm):
+    A, x, S, q = _problem(order=order)
+    bound = 0.5 * math.sqrt(A.shape[0]) if norm == "l2" else 0.5
+    z, info = shaped_basis_pursuit(A, q, S, bound, norm)
+    zr, ir = shaped_basis_pursuit_cvxpy(A, q, S, bound, norm)
+    assert info.converged and ir.converged
+    assert info.solver == ("qcs:homotopy" if norm == "l2" else "qcs:lp")
+    np.testing.assert_allclose(np.abs(z).sum(), np.abs(zr).sum(), rtol=1e-6)
+    assert np.linalg.norm(z - zr) <= 1e-4 * np.linalg.norm(zr)
+    # exactly feasible, never forming D^-r
+    w = S.solve(A @ z - q)
+    assert (np.linalg.norm(w) if norm == "l2" else np.abs(w).max()) <= bound * (1 + 1e-7)
+
+
+def test_pdhg_matches_exact_and_cvxpy_with_noise():
+    A, x, S, q = _problem(m=32, n=40, order=1, seed=5)
+    # without noise: the first-order solver approaches the exact homotopy solution
+    z0, i0 = shaped_basis_pursuit(A, q, S, 0.5 * math.sqrt(32), "l2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zp, ip = shaped_basis_pursuit(A, q, S, 0.5 * math.sqrt(32), "l2", method="pdhg", max_iter=1000)
+    assert ip.solver == "qcs:pdhg"
+    assert np.linalg.norm(zp - z0) <= 2e-2 * np.linalg.norm(z0)
+    # with a noise variable (pdhg is the only fast method) against cvxpy
+    q = q + 0.01 * np.random.default_rng(0).standard_normal(q.size)
+    noise = 0.01 * math.sqrt(q.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z, info = shaped_basis_pursuit(A, q, S, 0.5, "inf", noise=noise, max_iter=3000)
+    zr, ir = shaped_basis_pursuit_cvxpy(A, q, S, 0.5, "inf", noise=noise)
+    assert info.solver == "qcs:pdhg" and ir.converged
+    assert np.linalg.norm(z - zr) <= 5e-2 * np.linalg.norm(zr)
+
+
+def test_beta_one_stage_and_condensed_match_cvxpy():
+    rng = np.random.default_rng(6)
+    n, m = 48, 64
+    A = rng.standard_normal((m, n)) / math.sqrt(m) * math.sqrt(m)
+    x = sparse_signal(n, 2, rng)
+    qcs = QuantizedCS(A, "beta", beta=1.6, block_length=8, alphabet=Alphabet(4, 1.0))
+    q = qcs.encode(0.3 * x)
+    for method in ("one-stage", "condensed"):
+        z, info = qcs.decode(q, method=method, norm="inf")
+        zr, ir = qcs.decode(q, method=method, norm="inf", solver="cvxpy")
+        assert info.converged and ir.converged
+        np.testing.assert_allclose(np.abs(z).sum(), np.abs(zr).sum(), rtol=1e-5)
+
+
+def test_two_stage_sobolev_dual():
+    rng = np.random.default_rng(7)
+    n, m = 64, 256
+    A = rng.standard_normal((m, n))
+    x = sparse_signal(n, 3, rng)
+    qcs = QuantizedCS(A, "sigma_delta", order=2, alphabet=Alphabet(8, 1.0))
+    q = qcs.encode(x)
+    x2, info = qcs.decode(q, method="two-stage", sparsity=3)
+    assert info.converged
+    assert set(np.flatnonzero(x2)) == set(np.flatnonzero(x))
+    # the second stage equals the dense Sobolev-dual least squares
+    T = np.flatnonzero(x2)
+    Dr = difference_matrix(m, 2).toarray()
+    ref = np.linalg.lstsq(np.linalg.solve(Dr, A[:, T]), np.linalg.solve(Dr, q), rcond=None)[0]
+    np.testing.assert_allclose(x2[T], ref, rtol=1e-8)
+    assert np.linalg.norm(x2 - x) < 0.05
+
+
+def test_shaped_least_squares_exact_on_clean_data():
+    rng = np.random.default_rng(8)
+    A = rng.standard_normal((40, 30))
+    x = np.zeros(30)
+    x[[1, 7, 20]] = [1.0, -2.0, 0.5]
+    z, info = shaped_least_squares(A, A @ x, [1, 7, 20], ShapingOperator.beta(40, 1.5, 10))
+    np.testing.assert_allclose(z, x, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------------------------
+# rates (small Monte Carlo): MSQ flat, ΣΔ decays, r = 2 faster than r = 1
+# ------------------------------------------------------------------------------------------------
+def test_error_decay_rates_small():
+    rng = np.random.default_rng(9)
+    n, s = 64, 2
+    alphabet = Alphabet(8, 1.8)
+    err = {}
+    for m in (64, 512):
+        for label, kw, dec in [("msq", dict(scheme="msq"), "bpdn"),
+                               ("sd1", dict(scheme="sigma_delta", order=1), "one-stage"),
+                               ("sd2", dict(scheme="sigma_delta", order=2), "one-stage")]:
+            e = []
+            for t in range(3):
+                A = GaussianOperator(m, n, random_state=100 * t + m)
+                A = math.sqrt(m) * A
+                x = sparse_signal(n, s, np.random.default_rng(t))
+                qcs = QuantizedCS(A, alphabet=alphabet, **kw)
+                z, info = qcs.decode(qcs.encode(x), method=dec, norm="inf")
+                e.append(np.linalg.norm(z - x))
+            err[label, m] = np.exp(np.mean(np.log(e)))
+    ratio = {k: err[k, 64] / err[k, 512] for k in ("msq", "sd1", "sd2")}
+    # m grows 8x: r=1 should gain >= 8^0.5, r=2 >= 8^1.5 (with slack), MSQ/BPDN stays within 2x
+    assert ratio["msq"] < 2.0
+    assert ratio["sd1"] > 2.0
+    assert ratio["sd2"] > 8.0
+    assert ratio["sd2"] > ratio["sd1"]
+    assert rng is not None
+
+
+# ------------------------------------------------------------------------------------------------
+# bad input, determinism
+# ------------------------------------------------------------------------------------------------
+def test_bad_inputs():
+    A = GaussianOperator(32, 16, random_state=0)
+    with pytest.raises(ValueError, match="cannot stabilize"):
+        QuantizedCS(A, "sigma_delta", order=2, alphabet=Alphabet.one_bit())
+    with pytest.raises(ValueError, match="divide"):
+        QuantizedCS(A, "beta", beta=1.5, block_length=5)
+    with pytest.raises(ValueError, match="beta"):
+        QuantizedCS(A, "beta", beta=2.5)
+    with pytest.raises(ValueError, match="needs beta"):
+        QuantizedCS(A, "beta")
+    with pytest.raises(ValueError, match="scheme"):
+        QuantizedCS(A, "pcm")
+    qcs = QuantizedCS(A, "sigma_delta", order=1)
+    with pytest.raises(ValueError, match="shape"):
+        qcs.encode(np.zeros(17))
+    with pytest.raises(ValueError, match="length 32"):
+        qcs.decode(np.zeros(31))
+    with pytest.raises(ValueError, match="method"):
+        qcs.decode(np.zeros(32), method="magic")
+    with pytest.raises(ValueError, match="norm"):
+        qcs.decode(np.zeros(32), norm="l1")
+    with pytest.raises(TypeError, match="complex"):
+        shaped_basis_pursuit(SubsampledOrthogonalOperator(8, 16, "dft"), np.zeros(8))
+    with pytest.raises(ValueError, match="bound"):
+        shaped_basis_pursuit(np.eye(4), np.zeros(4), bound=-1.0)
+    with pytest.raises(ValueError, match="homotopy"):
+        shaped_basis_pursuit(np.eye(4), np.zeros(4), norm="inf", method="homotopy")
+    with pytest.raises(ValueError, match="shaping acts"):
+        shaped_basis_pursuit(np.eye(4), np.zeros(4), ShapingOperator.sigma_delta(5, 1))
+    with pytest.raises(ValueError, match="NaN"):
+        shaped_basis_pursuit(np.eye(4), np.array([0, np.nan, 0, 0]))
+
+
+def test_unstable_input_warns():
+    A = math.sqrt(64) * GaussianOperator(64, 16, random_state=0)
+    qcs = QuantizedCS(A, "sigma_delta", order=1)          # stable for ||y||_inf <= 1
+    x = np.zeros(16)
+    x[0] = 5.0
+    with pytest.warns(QuantizerInstabilityWarning, match="exceeds the bound"):
+        qcs.encode(x)
+
+
+def test_inconsistent_data_reported_not_silent():
+    # q that no z can explain within the bound (A = 0): infeasible, reported with a warning
+    A = np.zeros((10, 5))
+    q = np.ones(10)
+    with pytest.warns(UserWarning):
+        z, info = shaped_basis_pursuit(A, q, None, 0.1, "inf")
+    assert not info.converged
+
+
+def test_determinism():
+    out = []
+    for _ in range(2):
+        A = math.sqrt(64) * PartialCirculantOperator(64, 128, random_state=11)
+        x = sparse_signal(128, 3, np.random.default_rng(12))
+        qcs = QuantizedCS(A, "sigma_delta", order=2, alphabet=Alphabet(8, 1.8))
+        out.append(qcs.decode(qcs.encode(x), norm="l2")[0])
+    np.testing.assert_array_equal(out[0], out[1])
+
+
+# ------------------------------------------------------------------------------------------------
+# demos (quick)
+# ------------------------------------------------------------------------------------------------
+def test_rates_demo_quick(tmp_path):
+    from cstoolbox.demos import quantized_cs_rates
+    results = quantized_cs_rates.main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    data = json.loads((tmp_path / "rates.json").read_text())
+    assert len(data["results"]) == len(results) > 0
+    assert list(tmp_path.glob("*.png"))
+    for fam in ("gaussian", "circulant", "hadamard"):
+        r = {d["scheme"]: d for d in results if d["family"] == fam}
+        assert r["ΣΔ r=2"]["mean_error"][-1] < r["MSQ"]["mean_error"][-1]
+        assert r["ΣΔ r=2"]["slope"] < r["MSQ"]["slope"]
