@@ -14,6 +14,7 @@ Quantizers: every scheme of cstoolbox.quantizers on float64 batches of 1000 x 10
   CPU second. Its output is checked equal to ours (power-of-two steps make both exact).
 FWHT: cstoolbox.transforms.fwht beside a NumPy reshape-butterfly reference, same run.
 """
+
 import argparse
 import math
 import os
@@ -25,16 +26,24 @@ import numba
 import numpy as np
 
 from _harness import machine_info, md_table, write_results
-from cstoolbox.quantizers import (Alphabet, beta_encode, msq, one_bit_sigma_delta, one_bit_sigma_delta_filter,
-                                  sigma_delta, stochastic_round)
+from cstoolbox.quantizers import (
+    Alphabet,
+    beta_encode,
+    msq,
+    one_bit_sigma_delta,
+    one_bit_sigma_delta_filter,
+    sigma_delta,
+    stochastic_round,
+)
 from cstoolbox.transforms import fwht
 
-TARGET = 50e6   # issue 2: ΣΔ (r <= 2) and beta at >= 50 million samples/s per core on >= 1e6 samples
+TARGET = 50e6  # issue 2: ΣΔ (r <= 2) and beta at >= 50 million samples/s per core on >= 1e6 samples
 
 
 # ------------------------------------------------------------------------------------------
 # timing
 # ------------------------------------------------------------------------------------------
+
 
 def cpu_time(func, repeat):
     """Best CPU seconds of ``func()`` (after one warm-up call)."""
@@ -62,6 +71,7 @@ def wall_time(func, repeat):
 # NumPy references: loop over time, vectorized over the batch
 # ------------------------------------------------------------------------------------------
 
+
 def _np_quantize(v, a):
     return np.clip(a.step * np.floor(v / a.step) + a.step / 2, -a.max_value, a.max_value)
 
@@ -81,7 +91,7 @@ def np_stochastic(y, a, seed):
 def np_sigma_delta(y, r, a):
     yt = np.ascontiguousarray(y.T)
     c = np.array([(-1) ** (j - 1) * math.comb(r, j) for j in range(1, r + 1)], dtype=float)
-    hist = np.zeros((r, y.shape[0]))            # hist[j] = u_{i-1-j}
+    hist = np.zeros((r, y.shape[0]))  # hist[j] = u_{i-1-j}
     q = np.empty_like(yt)
     for i in range(yt.shape[0]):
         rho = yt[i] + c @ hist
@@ -95,7 +105,7 @@ def np_one_bit_sigma_delta(y, r):
     taps, coefs = one_bit_sigma_delta_filter(r)
     yt = np.ascontiguousarray(y.T)
     size = int(taps[-1]) + 1
-    ring = np.zeros((size, y.shape[0]))          # ring[i % size] = v_i
+    ring = np.zeros((size, y.shape[0]))  # ring[i % size] = v_i
     q = np.empty_like(yt)
     for i in range(yt.shape[0]):
         w = yt[i].copy()
@@ -107,11 +117,14 @@ def np_one_bit_sigma_delta(y, r):
 
 
 def np_beta(y, beta, lam, a):
-    """Per block, in units of the step like the kernel: beta encoding is a beta-expansion, so a
-    one-ulp difference in the arithmetic is amplified by beta per sample and changes the codes
-    after about log(2^53)/log(beta) samples; the reference therefore uses the kernel's arithmetic."""
+    """Per block, in units of the step like the kernel.
+
+    Beta encoding is a beta-expansion: a one-ulp difference in the arithmetic is amplified by
+    beta per sample and changes the codes after about log(2^53)/log(beta) samples, so the
+    reference uses the kernel's arithmetic.
+    """
     n, m = y.shape
-    blocks = np.ascontiguousarray(y.reshape(n * (m // lam), lam).T) * (1.0 / a.step)   # (lam, n*p)
+    blocks = np.ascontiguousarray(y.reshape(n * (m // lam), lam).T) * (1.0 / a.step)  # (lam, n*p)
     u = np.zeros(blocks.shape[1])
     t = np.empty_like(blocks)
     for i in range(lam):
@@ -137,7 +150,7 @@ def np_fwht(x):
 # cases
 # ------------------------------------------------------------------------------------------
 
-A16 = Alphabet(16, 0.125)     # 4 bits, stable range covers |y| <= 0.5 for r <= 3 and beta 1.5
+A16 = Alphabet(16, 0.125)  # 4 bits, stable range covers |y| <= 0.5 for r <= 3 and beta 1.5
 A1 = Alphabet.one_bit()
 
 
@@ -145,20 +158,60 @@ def quantizer_cases():
     """(label, ours(y), numpy reference(y), scheme family for the target)."""
     return [
         ("MSQ (4 bits)", lambda y: msq(y, A16), lambda y: np_msq(y, A16), "msq"),
-        ("stochastic rounding (4 bits)", lambda y: stochastic_round(y, A16, random_state=0),
-         lambda y: np_stochastic(y, A16, 0), "msq"),
-        ("ΣΔ r=1 (1 bit)", lambda y: sigma_delta(y, 1, A1), lambda y: np_sigma_delta(y, 1, A1), "target"),
-        ("ΣΔ r=1 (4 bits)", lambda y: sigma_delta(y, 1, A16), lambda y: np_sigma_delta(y, 1, A16), "target"),
-        ("ΣΔ r=2 (4 bits)", lambda y: sigma_delta(y, 2, A16), lambda y: np_sigma_delta(y, 2, A16), "target"),
-        ("ΣΔ r=3 (4 bits)", lambda y: sigma_delta(y, 3, A16), lambda y: np_sigma_delta(y, 3, A16), "other"),
-        ("one-bit ΣΔ r=2 (DGK)", lambda y: one_bit_sigma_delta(y, 2), lambda y: np_one_bit_sigma_delta(y, 2),
-         "other"),
-        ("one-bit ΣΔ r=3 (DGK)", lambda y: one_bit_sigma_delta(y, 3), lambda y: np_one_bit_sigma_delta(y, 3),
-         "other"),
-        ("beta β=1.5, λ=100 (1 bit)", lambda y: beta_encode(y, 1.5, 100, A1),
-         lambda y: np_beta(y, 1.5, 100, A1), "target"),
-        ("beta β=1.5, λ=100 (4 bits)", lambda y: beta_encode(y, 1.5, 100, A16),
-         lambda y: np_beta(y, 1.5, 100, A16), "target"),
+        (
+            "stochastic rounding (4 bits)",
+            lambda y: stochastic_round(y, A16, random_state=0),
+            lambda y: np_stochastic(y, A16, 0),
+            "msq",
+        ),
+        (
+            "ΣΔ r=1 (1 bit)",
+            lambda y: sigma_delta(y, 1, A1),
+            lambda y: np_sigma_delta(y, 1, A1),
+            "target",
+        ),
+        (
+            "ΣΔ r=1 (4 bits)",
+            lambda y: sigma_delta(y, 1, A16),
+            lambda y: np_sigma_delta(y, 1, A16),
+            "target",
+        ),
+        (
+            "ΣΔ r=2 (4 bits)",
+            lambda y: sigma_delta(y, 2, A16),
+            lambda y: np_sigma_delta(y, 2, A16),
+            "target",
+        ),
+        (
+            "ΣΔ r=3 (4 bits)",
+            lambda y: sigma_delta(y, 3, A16),
+            lambda y: np_sigma_delta(y, 3, A16),
+            "other",
+        ),
+        (
+            "one-bit ΣΔ r=2 (DGK)",
+            lambda y: one_bit_sigma_delta(y, 2),
+            lambda y: np_one_bit_sigma_delta(y, 2),
+            "other",
+        ),
+        (
+            "one-bit ΣΔ r=3 (DGK)",
+            lambda y: one_bit_sigma_delta(y, 3),
+            lambda y: np_one_bit_sigma_delta(y, 3),
+            "other",
+        ),
+        (
+            "beta β=1.5, λ=100 (1 bit)",
+            lambda y: beta_encode(y, 1.5, 100, A1),
+            lambda y: np_beta(y, 1.5, 100, A1),
+            "target",
+        ),
+        (
+            "beta β=1.5, λ=100 (4 bits)",
+            lambda y: beta_encode(y, 1.5, 100, A16),
+            lambda y: np_beta(y, 1.5, 100, A16),
+            "target",
+        ),
     ]
 
 
@@ -174,25 +227,42 @@ def run_quantizers(quick):
             t1 = cpu_time(lambda: ours(y), repeat)
             numba.set_num_threads(n_threads)
             tall = wall_time(lambda: ours(y), repeat)
-            q_ref = ref(y)                                      # (also the warm-up of the reference)
+            q_ref = ref(y)  # (also the warm-up of the reference)
             tref = cpu_time(lambda: ref(y), 1 if quick or shape[1] > 10**4 else 2)
             agree = bool(np.array_equal(ours(y), q_ref))
-            records.append({
-                "scheme": label, "shape": list(shape), "samples": y.size, "family": family,
-                "per_core_samples_per_s": y.size / t1, "all_threads_samples_per_s": y.size / tall,
-                "numpy_loop_samples_per_s": y.size / tref, "speedup_per_core_vs_numpy": tref / t1,
-                "threads": n_threads, "equal_to_numpy_reference": agree,
-                "meets_50M_per_core": (y.size / t1 >= TARGET) if family == "target" else None,
-            })
-            print(f"{label:28s} {str(shape):14s} per core {y.size / t1 / 1e6:8.1f} M/s | "
-                  f"{n_threads} threads {y.size / tall / 1e6:8.1f} M/s | numpy {y.size / tref / 1e6:7.2f} M/s"
-                  f" | equal {agree}", flush=True)
+            records.append(
+                {
+                    "scheme": label,
+                    "shape": list(shape),
+                    "samples": y.size,
+                    "family": family,
+                    "per_core_samples_per_s": y.size / t1,
+                    "all_threads_samples_per_s": y.size / tall,
+                    "numpy_loop_samples_per_s": y.size / tref,
+                    "speedup_per_core_vs_numpy": tref / t1,
+                    "threads": n_threads,
+                    "equal_to_numpy_reference": agree,
+                    "meets_50M_per_core": (y.size / t1 >= TARGET) if family == "target" else None,
+                }
+            )
+            print(
+                f"{label:28s} {str(shape):14s} per core {y.size / t1 / 1e6:8.1f} M/s | "
+                f"{n_threads} threads {y.size / tall / 1e6:8.1f} M/s | "
+                f"numpy {y.size / tref / 1e6:7.2f} M/s"
+                f" | equal {agree}",
+                flush=True,
+            )
     numba.set_num_threads(n_threads)
     return records
 
 
 def run_fwht(quick):
-    cases = [("n=2^10", 1, 2**10), ("n=2^16", 1, 2**16), ("n=2^20", 1, 2**20), ("4096 x 1024", 4096, 1024)]
+    cases = [
+        ("n=2^10", 1, 2**10),
+        ("n=2^16", 1, 2**16),
+        ("n=2^20", 1, 2**20),
+        ("4096 x 1024", 4096, 1024),
+    ]
     repeat = 3 if quick else 9
     records = []
     n_threads = numba.config.NUMBA_NUM_THREADS
@@ -204,11 +274,24 @@ def run_fwht(quick):
         numba.set_num_threads(n_threads)
         ref = wall_time(lambda: np_fwht(x), max(1, repeat // 3))
         err = float(np.abs(fwht(x[:1]) - np_fwht(x[:1])).max() / np.sqrt(n))
-        records.append({"case": label, "batch": b, "n": n, "fwht_ms": ours * 1e3,
-                        "fwht_cpu_ms_1_thread": ours_cpu1 * 1e3, "numpy_ms": ref * 1e3,
-                        "speedup_vs_numpy": ref / ours, "max_abs_diff_over_sqrt_n": err})
-        print(f"fwht {label:12s} {ours * 1e3:9.3f} ms ({n_threads} threads) | 1 thread CPU {ours_cpu1 * 1e3:9.3f} ms"
-              f" | numpy {ref * 1e3:9.3f} ms", flush=True)
+        records.append(
+            {
+                "case": label,
+                "batch": b,
+                "n": n,
+                "fwht_ms": ours * 1e3,
+                "fwht_cpu_ms_1_thread": ours_cpu1 * 1e3,
+                "numpy_ms": ref * 1e3,
+                "speedup_vs_numpy": ref / ours,
+                "max_abs_diff_over_sqrt_n": err,
+            }
+        )
+        print(
+            f"fwht {label:12s} {ours * 1e3:9.3f} ms ({n_threads} threads) | "
+            f"1 thread CPU {ours_cpu1 * 1e3:9.3f} ms"
+            f" | numpy {ref * 1e3:9.3f} ms",
+            flush=True,
+        )
     return records
 
 
@@ -223,32 +306,56 @@ def main(argv=None):
     fw = run_fwht(args.quick)
     info["load_average_at_end"] = os.getloadavg()
     command = "python benchmarks/bench_core.py" + (" --quick" if args.quick else "")
-    rows = [(r["scheme"], "x".join(map(str, r["shape"])), r["per_core_samples_per_s"] / 1e6,
-             r["all_threads_samples_per_s"] / 1e6, r["numpy_loop_samples_per_s"] / 1e6,
-             r["speedup_per_core_vs_numpy"], "yes" if r["equal_to_numpy_reference"] else "NO",
-             {True: "met", False: "NOT met", None: "-"}[r["meets_50M_per_core"]]) for r in quant]
-    frows = [(r["case"], r["fwht_ms"], r["fwht_cpu_ms_1_thread"], r["numpy_ms"], r["speedup_vs_numpy"])
-             for r in fw]
-    md = "\n\n".join([
+    rows = [
+        (
+            r["scheme"],
+            "x".join(map(str, r["shape"])),
+            r["per_core_samples_per_s"] / 1e6,
+            r["all_threads_samples_per_s"] / 1e6,
+            r["numpy_loop_samples_per_s"] / 1e6,
+            r["speedup_per_core_vs_numpy"],
+            "yes" if r["equal_to_numpy_reference"] else "NO",
+            {True: "met", False: "NOT met", None: "-"}[r["meets_50M_per_core"]],
+        )
+        for r in quant
+    ]
+    frows = [
+        (r["case"], r["fwht_ms"], r["fwht_cpu_ms_1_thread"], r["numpy_ms"], r["speedup_vs_numpy"])
+        for r in fw
+    ]
+    load0, load1 = info["load_average_at_start"][0], info["load_average_at_end"][0]
+    header = [
+        "scheme",
+        "batch",
+        "per core (M/s)",
+        "all threads (M/s)",
+        "NumPy loop (M/s)",
+        "speed-up per core",
+        "equal",
+        "target 50 M/s",
+    ]
+    parts = [
         "# Core kernels: quantizers and FWHT",
-        f"Command: `{command}` (float64). Machine: {info['cpu']}, {info['cores']} cores, numba "
-        f"{info['numba']} ({quant[0]['threads']} threads), numpy {info['numpy']}, {info['date']}; "
-        f"load average {info['load_average_at_start'][0]:.1f} at the start and "
-        f"{info['load_average_at_end'][0]:.1f} at the end (the machine is shared with other jobs).",
-        "Quantizer throughput in million samples per second through the public functions (q only). "
-        "*Per core*: numba limited to 1 thread, samples per CPU second (best of the repeats). "
-        "*All threads*: wall clock (median); on a shared, loaded machine the threads wait for CPU slices, "
-        "so this column measures the machine's load more than the kernels. "
-        "*NumPy loop*: Python loop over time vectorized over the batch (MSQ / stochastic rounding: "
-        "plain vectorized NumPy), samples per CPU second; *equal*: our output equals it exactly. "
-        "Target (issue 2): ΣΔ r <= 2 and beta >= 50 M samples/s per core.",
-        md_table(["scheme", "batch", "per core (M/s)", "all threads (M/s)", "NumPy loop (M/s)",
-                  "speed-up per core", "equal", "target 50 M/s"], rows),
-        "FWHT (`cstoolbox.transforms.fwht`, float64) beside a NumPy reshape-butterfly reference, "
-        "wall-clock milliseconds (median), and CPU milliseconds with 1 numba thread.",
+        f"Command: `{command}` (float64). Machine: {info['cpu']}, {info['cores']} cores, "
+        f"numba {info['numba']} ({quant[0]['threads']} threads), numpy {info['numpy']}, "
+        f"{info['date']}; load average {load0:.1f} at the start and {load1:.1f} at the end "
+        "(the machine is shared with other jobs).",
+        "Quantizer throughput in million samples per second through the public functions "
+        "(q only). *Per core*: numba limited to 1 thread, samples per CPU second (best of the "
+        "repeats). *All threads*: wall clock (median); on a shared, loaded machine the threads "
+        "wait for CPU slices, so this column measures the machine's load more than the kernels. "
+        "*NumPy loop*: Python loop over time vectorized over the batch (MSQ / stochastic "
+        "rounding: plain vectorized NumPy), samples per CPU second; *equal*: our output equals "
+        "it exactly. Target (issue 2): ΣΔ r <= 2 and beta >= 50 M samples/s per core.",
+        md_table(header, rows),
+        "FWHT (`cstoolbox.transforms.fwht`, float64) beside a NumPy reshape-butterfly "
+        "reference: wall-clock milliseconds (median), and CPU milliseconds with 1 numba thread.",
         md_table(["case", "fwht (ms)", "fwht 1 thread CPU (ms)", "NumPy (ms)", "speed-up"], frows),
-    ]) + "\n"
-    paths = write_results("core", {"machine": info, "command": command, "quantizers": quant, "fwht": fw}, md)
+    ]
+    md = "\n\n".join(parts) + "\n"
+    paths = write_results(
+        "core", {"machine": info, "command": command, "quantizers": quant, "fwht": fw}, md
+    )
     print("wrote", *paths)
     return 0
 

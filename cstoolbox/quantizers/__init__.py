@@ -20,15 +20,35 @@ Examples
 >>> bool(abs(V.apply(y - q)).max() <= 4 * abs(u).max() / np.linalg.norm(V.vector))
 True
 """
+
 from ._alphabet import Alphabet
 from ._condensation import CondensationOperator, condensation_operator, condensation_vector
-from ._noise_shaping import (beta_encode, beta_matrix, difference_matrix, one_bit_sigma_delta,
-                             one_bit_sigma_delta_filter, sigma_delta, stability_bound)
+from ._noise_shaping import (
+    beta_encode,
+    beta_matrix,
+    difference_matrix,
+    one_bit_sigma_delta,
+    one_bit_sigma_delta_filter,
+    sigma_delta,
+    stability_bound,
+)
 from ._packing import pack_codes, unpack_codes
 from ._scalar import msq, stochastic_round
 
 __all__ = [
-    "Alphabet", "msq", "stochastic_round", "sigma_delta", "one_bit_sigma_delta", "beta_encode",
-    "stability_bound", "difference_matrix", "beta_matrix", "one_bit_sigma_delta_filter",
-    "condensation_vector", "condensation_operator", "CondensationOperator", "pack_codes", "unpack_codes",
+    "Alphabet",
+    "msq",
+    "stochastic_round",
+    "sigma_delta",
+    "one_bit_sigma_delta",
+    "beta_encode",
+    "stability_bound",
+    "difference_matrix",
+    "beta_matrix",
+    "one_bit_sigma_delta_filter",
+    "condensation_vector",
+    "condensation_operator",
+    "CondensationOperator",
+    "pack_codes",
+    "unpack_codes",
 ]

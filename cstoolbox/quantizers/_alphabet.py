@@ -1,4 +1,5 @@
 """Mid-rise alphabets and the nearest-level quantizer Q."""
+
 import math
 import numbers
 
@@ -73,13 +74,19 @@ class Alphabet:
 
     def __init__(self, levels=2, step=2.0):
         if isinstance(levels, bool) or not isinstance(levels, (numbers.Integral, np.integer)):
-            if not isinstance(levels, bool) and isinstance(levels, numbers.Real) and float(levels).is_integer():
+            if (
+                not isinstance(levels, bool)
+                and isinstance(levels, numbers.Real)
+                and float(levels).is_integer()
+            ):
                 levels = int(levels)
             else:
                 raise TypeError(f"levels must be an even integer >= 2, got {levels!r}")
         levels = int(levels)
         if levels < 2 or levels % 2:
-            raise ValueError(f"levels must be an even integer >= 2 (the number of values 2K), got {levels}")
+            raise ValueError(
+                f"levels must be an even integer >= 2 (the number of values 2K), got {levels}"
+            )
         if isinstance(step, bool) or not isinstance(step, (numbers.Real, np.floating, np.integer)):
             raise TypeError(f"step must be a positive finite number, got {step!r}")
         step = float(step)
@@ -99,8 +106,12 @@ class Alphabet:
 
     @classmethod
     def normalized(cls, levels):
-        """The alphabet with ``levels`` values spanning exactly [-1, 1] (``step = 2/(levels-1)``)."""
-        if isinstance(levels, bool) or not isinstance(levels, (numbers.Integral, np.integer)) or levels < 2:
+        """The alphabet with ``levels`` values spanning exactly [-1, 1] (step 2/(levels-1))."""
+        if (
+            isinstance(levels, bool)
+            or not isinstance(levels, (numbers.Integral, np.integer))
+            or levels < 2
+        ):
             raise ValueError(f"levels must be an even integer >= 2, got {levels!r}")
         return cls(int(levels), 2.0 / (int(levels) - 1))
 
@@ -138,11 +149,13 @@ class Alphabet:
         also return the codes.
         """
         from ._scalar import msq
+
         return msq(v, self)
 
     def to_codes(self, values):
         """Integer codes in ``[0, levels)`` of the nearest alphabet values (``code_dtype``)."""
         from ._scalar import msq
+
         return msq(values, self, return_codes=True)[1]
 
     def from_codes(self, codes, dtype=np.float64):
@@ -161,8 +174,10 @@ class Alphabet:
         if not np.issubdtype(codes.dtype, np.integer):
             raise TypeError(f"codes must be an integer array, got dtype {codes.dtype}")
         if codes.size and (codes.min() < 0 or codes.max() >= self._levels):
-            raise ValueError(f"codes must lie in [0, {self._levels}) for this alphabet, "
-                             f"got values in [{codes.min()}, {codes.max()}]")
+            raise ValueError(
+                f"codes must lie in [0, {self._levels}) for this alphabet, "
+                f"got values in [{codes.min()}, {codes.max()}]"
+            )
         return self._values.astype(dtype, copy=False)[codes]
 
     # -- dunder -------------------------------------------------------------------------
@@ -190,5 +205,7 @@ def check_alphabet(alphabet, name="alphabet"):
         return Alphabet.one_bit()
     if isinstance(alphabet, Alphabet):
         return alphabet
-    raise TypeError(f"{name} must be a cstoolbox.quantizers.Alphabet or None (one bit), "
-                    f"got {type(alphabet).__name__}")
+    raise TypeError(
+        f"{name} must be a cstoolbox.quantizers.Alphabet or None (one bit), "
+        f"got {type(alphabet).__name__}"
+    )

@@ -1,4 +1,5 @@
 """Input validation and batch reshaping shared by the quantizers (private)."""
+
 import numbers
 import warnings
 
@@ -21,14 +22,16 @@ class Batch:
         arr = np.asarray(y) if self.xp is np else asnumpy(y)
         arr = as_real_float(arr, name)
         if arr.ndim < min_ndim:
-            raise ValueError(f"{name} needs an array with at least {min_ndim} dimension(s) "
-                             f"(signals along axis), got a {arr.ndim}-d input")
+            raise ValueError(
+                f"{name} needs an array with at least {min_ndim} dimension(s) "
+                f"(signals along axis), got a {arr.ndim}-d input"
+            )
         check_finite(arr, name)
         self.ndim = arr.ndim
         self.dtype = arr.dtype
         if min_ndim == 0:
             if arr.ndim:
-                normalize_axis(axis, arr.ndim)       # validated for API symmetry (elementwise)
+                normalize_axis(axis, arr.ndim)  # validated for API symmetry (elementwise)
             self.axis = None
             self.shape = arr.shape
             self.data = np.ascontiguousarray(arr).reshape(-1)
@@ -59,9 +62,11 @@ def as_real_float(arr, name):
     """float32/float64 kept, other real numeric types -> float64; complex -> ValueError."""
     dt = arr.dtype
     if np.issubdtype(dt, np.complexfloating):
-        raise ValueError(f"{name} got a complex input (dtype {dt}); quantizers act on real signals: "
-                         "quantize the real and imaginary parts separately, e.g. "
-                         "f(y.real) + 1j * f(y.imag)")
+        raise ValueError(
+            f"{name} got a complex input (dtype {dt}); quantizers act on real signals: "
+            "quantize the real and imaginary parts separately, e.g. "
+            "f(y.real) + 1j * f(y.imag)"
+        )
     if dt == np.float32 or dt == np.float64:
         return arr
     if dt == np.bool_ or np.issubdtype(dt, np.integer) or np.issubdtype(dt, np.floating):
@@ -72,8 +77,9 @@ def as_real_float(arr, name):
 def check_finite(arr, name):
     if arr.size and not np.isfinite(arr).all():
         bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} got {bad} NaN or infinite value(s) in y; only finite inputs "
-                         "can be quantized")
+        raise ValueError(
+            f"{name} got {bad} NaN or infinite value(s) in y; only finite inputs can be quantized"
+        )
 
 
 def normalize_axis(axis, ndim):
@@ -87,7 +93,11 @@ def normalize_axis(axis, ndim):
 
 def check_order(order, name="order", minimum=1):
     if isinstance(order, bool) or not isinstance(order, (numbers.Integral, np.integer)):
-        if not isinstance(order, bool) and isinstance(order, numbers.Real) and float(order).is_integer():
+        if (
+            not isinstance(order, bool)
+            and isinstance(order, numbers.Real)
+            and float(order).is_integer()
+        ):
             order = int(order)
         else:
             raise TypeError(f"{name} must be an integer >= {minimum}, got {order!r}")
@@ -99,7 +109,11 @@ def check_order(order, name="order", minimum=1):
 
 def check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        if not isinstance(value, bool) and isinstance(value, numbers.Real) and float(value).is_integer():
+        if (
+            not isinstance(value, bool)
+            and isinstance(value, numbers.Real)
+            and float(value).is_integer()
+        ):
             value = int(value)
         else:
             raise TypeError(f"{name} must be a positive integer, got {value!r}")
@@ -129,7 +143,9 @@ def code_buffer(batch, alphabet, want):
 
 def codes_from_values(q, alphabet):
     """Codes of values that are levels of ``alphabet`` (exact: rounding to the nearest index)."""
-    return np.rint(q.astype(np.float64) / alphabet.step + (alphabet.K - 0.5)).astype(alphabet.code_dtype)
+    return np.rint(q.astype(np.float64) / alphabet.step + (alphabet.K - 0.5)).astype(
+        alphabet.code_dtype
+    )
 
 
 def state_buffer(batch, want):
@@ -165,10 +181,13 @@ def warn_unstable(umax, bound, what, data, input_bound, stacklevel=3):
             guarantee = "this scheme with this alphabet has no input range with a guaranteed bound"
         warnings.warn(
             f"{what}: max|u| = {mx:.6g} exceeds the stability bound {bound:.6g} "
-            f"(input ||y||_inf = {ynorm:.6g}; {guarantee}). The identity y - q = (shaping operator) u "
-            "still holds, but the error guarantees do not. Scale the input down, use more levels or "
+            f"(input ||y||_inf = {ynorm:.6g}; {guarantee}). The identity "
+            "y - q = (shaping operator) u still holds, but the error guarantees do not. "
+            "Scale the input down, use more levels or "
             "a stable scheme; warn=False silences this warning.",
-            QuantizerInstabilityWarning, stacklevel=stacklevel + 1)
+            QuantizerInstabilityWarning,
+            stacklevel=stacklevel + 1,
+        )
     return mx
 
 
@@ -181,6 +200,8 @@ def check_overflow(umax, q, what):
     if umax.size and not float(umax.max()) < 1e300:
         if not np.isfinite(q).all() or not np.isfinite(umax).all():
             raise FloatingPointError(
-                f"{what}: the state overflowed to inf/NaN; the recursion is unstable for this input "
-                "(see stability_bound), so no meaningful output exists. Scale the input down, use more "
-                "levels, a lower order or the stable one_bit_sigma_delta.")
+                f"{what}: the state overflowed to inf/NaN; the recursion is unstable for this "
+                "input (see stability_bound), so no meaningful output exists. "
+                "Scale the input down, use more "
+                "levels, a lower order or the stable one_bit_sigma_delta."
+            )

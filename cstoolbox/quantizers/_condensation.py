@@ -1,4 +1,5 @@
 """Condensation vectors and operators: V = c (I_p ⊗ v^T)."""
+
 import math
 import numbers
 
@@ -71,8 +72,10 @@ def condensation_vector(kind, block_length, order=None, beta=None):
     r = check_order(order)
     if (lam - 1) % r:
         lo = (lam - 1) // r * r + 1
-        raise ValueError(f"block_length for ΣΔ of order {r} must be r(t-1)+1 for an integer t >= 1 "
-                         f"(e.g. {lo} or {lo + r}), got {lam}")
+        raise ValueError(
+            f"block_length for ΣΔ of order {r} must be r(t-1)+1 for an integer t >= 1 "
+            f"(e.g. {lo} or {lo + r}), got {lam}"
+        )
     t = (lam - 1) // r + 1
     box = np.ones(t)
     v = np.ones(1)
@@ -100,8 +103,9 @@ class CondensationOperator(LinearOperator):
         p = length / block_length.
     """
 
-    def __init__(self, kind, length, block_length, vector, scale, order=None, beta=None,
-                 normalization="none"):
+    def __init__(
+        self, kind, length, block_length, vector, scale, order=None, beta=None, normalization="none"
+    ):
         p = length // block_length
         super().__init__((p, length), np.float64)
         self.kind, self.block_length, self.order, self.beta = kind, block_length, order, beta
@@ -114,16 +118,18 @@ class CondensationOperator(LinearOperator):
 
     def _matvec(self, x):
         p, lam = self.n_blocks, self.block_length
-        w = self._on_device("v", self._scaled, x).astype(x.dtype if x.dtype.kind in "fc" else np.float64,
-                                                          copy=False)
+        w = self._on_device("v", self._scaled, x).astype(
+            x.dtype if x.dtype.kind in "fc" else np.float64, copy=False
+        )
         xp = get_array_module(x)
         x3 = x.reshape(p, lam, x.shape[1])
         return xp.einsum("plk,l->pk", x3, w)
 
     def _rmatvec(self, z):
         p, lam = self.n_blocks, self.block_length
-        w = self._on_device("v", self._scaled, z).astype(z.dtype if z.dtype.kind in "fc" else np.float64,
-                                                          copy=False)
+        w = self._on_device("v", self._scaled, z).astype(
+            z.dtype if z.dtype.kind in "fc" else np.float64, copy=False
+        )
         return (w[None, :, None] * z[:, None, :]).reshape(p * lam, z.shape[1])
 
     def apply(self, q, axis=-1):
@@ -144,8 +150,10 @@ class CondensationOperator(LinearOperator):
         ax = normalize_axis(axis, q.ndim) if q.ndim else None
         if ax is None or q.shape[ax] != self.shape[1]:
             got = "a 0-d array" if ax is None else f"length {q.shape[ax]}"
-            raise ValueError(f"condensation operator of shape {self.shape} needs length {self.shape[1]} "
-                             f"along axis {axis}, got {got}")
+            raise ValueError(
+                f"condensation operator of shape {self.shape} needs length {self.shape[1]} "
+                f"along axis {axis}, got {got}"
+            )
         w = self._on_device("v", self._scaled, q).astype(q.real.dtype, copy=False)
         moved = xp.moveaxis(q, ax, -1)
         out = moved.reshape(moved.shape[:-1] + (self.n_blocks, self.block_length)) @ w
@@ -153,12 +161,15 @@ class CondensationOperator(LinearOperator):
 
     def __repr__(self):
         extra = f"order={self.order}" if self.kind == "sigma_delta" else f"beta={self.beta:g}"
-        return (f"<{self.shape[0]}x{self.shape[1]} CondensationOperator kind={self.kind!r} "
-                f"block_length={self.block_length} {extra} normalization={self.normalization!r}>")
+        return (
+            f"<{self.shape[0]}x{self.shape[1]} CondensationOperator kind={self.kind!r} "
+            f"block_length={self.block_length} {extra} normalization={self.normalization!r}>"
+        )
 
 
-def condensation_operator(kind, length, block_length, order=None, beta=None, normalization="none",
-                          levels=None):
+def condensation_operator(
+    kind, length, block_length, order=None, beta=None, normalization="none", levels=None
+):
     r"""The condensation operator :math:`V = c\,(I_p \otimes v^T)` of shape (p, length).
 
     Parameters
@@ -232,14 +243,28 @@ def condensation_operator(kind, length, block_length, order=None, beta=None, nor
         c = math.sqrt(2.0 / p) / nv
         if kind == "beta":
             if levels is None:
-                raise ValueError("normalization='rff' with kind='beta' needs levels (the alphabet size 2K)")
-            if isinstance(levels, bool) or not isinstance(levels, (numbers.Integral, np.integer)) \
-                    or levels < 2 or levels % 2:
+                raise ValueError(
+                    "normalization='rff' with kind='beta' needs levels (the alphabet size 2K)"
+                )
+            if (
+                isinstance(levels, bool)
+                or not isinstance(levels, (numbers.Integral, np.integer))
+                or levels < 2
+                or levels % 2
+            ):
                 raise ValueError(f"levels must be an even integer >= 2, got {levels!r}")
             K = int(levels) // 2
             b = float(beta)
             if b >= 2 * K:
                 raise ValueError(f"normalization='rff' needs beta < 2K = {2 * K}, got {b}")
             c *= (2 * K - 1) / (2 * K - b)
-    return CondensationOperator(kind, m, lam, v, c, order=None if kind == "beta" else int(order),
-                                beta=float(beta) if kind == "beta" else None, normalization=normalization)
+    return CondensationOperator(
+        kind,
+        m,
+        lam,
+        v,
+        c,
+        order=None if kind == "beta" else int(order),
+        beta=float(beta) if kind == "beta" else None,
+        normalization=normalization,
+    )

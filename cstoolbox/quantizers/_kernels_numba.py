@@ -19,6 +19,7 @@ Conventions shared by every kernel
   Groups of four rows are distributed over threads with ``prange``; leftover rows use the
   single-row loop.
 """
+
 import threading
 
 import numba
@@ -89,7 +90,7 @@ def stochastic_serial(y, rand, step, K, q, codes, want_codes):
     kh = K - 0.5
     kmax = 2.0 * K - 1.0
     for i in range(n):
-        t = y[i] / step + kh          # continuous level index, in [0, 2K-1] inside the range
+        t = y[i] / step + kh  # continuous level index, in [0, 2K-1] inside the range
         t = 0.0 if t < 0.0 else t
         t = kmax if t > kmax else t
         k = np.floor(t)
@@ -186,7 +187,10 @@ def _sd1_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, w
 
 @njit
 def sigma_delta_1_rows(y, r0, r1, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Greedy first order: w_i = y_i/s + u_{i-1}. Rows r0..r1-1, four at a time, then the leftovers."""
+    """Greedy first order: w_i = y_i/s + u_{i-1}.
+
+    Rows r0..r1-1, four at a time, then the leftovers.
+    """
     inv = 1.0 / step
     one_bit = K == 1.0
     r = r0
@@ -202,8 +206,9 @@ def sigma_delta_1_parallel(y, step, K, q, codes, u_out, umax, want_codes, want_s
     """sigma_delta_1_rows over all rows, groups of four rows spread over the numba threads."""
     n = y.shape[0]
     for g in prange((n + 3) // 4):
-        sigma_delta_1_rows(y, 4 * g, min(n, 4 * g + 4), step, K, q, codes, u_out, umax, want_codes,
-                          want_state)
+        sigma_delta_1_rows(
+            y, 4 * g, min(n, 4 * g + 4), step, K, q, codes, u_out, umax, want_codes, want_state
+        )
 
 
 @njit
@@ -231,8 +236,8 @@ def _sd2_row(y, row, inv, step, K, one_bit, q, codes, u_out, want_codes, want_st
 def _sd2_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state):
     lo = -K
     hi = K - 1.0
-    a0 = a1 = a2 = a3 = 0.0     # u_{i-1}
-    b0 = b1 = b2 = b3 = 0.0     # u_{i-2}
+    a0 = a1 = a2 = a3 = 0.0  # u_{i-1}
+    b0 = b1 = b2 = b3 = 0.0  # u_{i-2}
     m0 = m1 = m2 = m3 = 0.0
     for i in range(y.shape[1]):
         w0 = (y[r, i] * inv - b0) + (a0 + a0)
@@ -277,7 +282,10 @@ def _sd2_rows4(y, r, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, w
 
 @njit
 def sigma_delta_2_rows(y, r0, r1, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Greedy second order: w_i = y_i/s + 2 u_{i-1} - u_{i-2}. Rows r0..r1-1, four at a time, then the leftovers."""
+    """Greedy second order: w_i = y_i/s + 2 u_{i-1} - u_{i-2}.
+
+    Rows r0..r1-1, four at a time, then the leftovers.
+    """
     inv = 1.0 / step
     one_bit = K == 1.0
     r = r0
@@ -293,12 +301,15 @@ def sigma_delta_2_parallel(y, step, K, q, codes, u_out, umax, want_codes, want_s
     """sigma_delta_2_rows over all rows, groups of four rows spread over the numba threads."""
     n = y.shape[0]
     for g in prange((n + 3) // 4):
-        sigma_delta_2_rows(y, 4 * g, min(n, 4 * g + 4), step, K, q, codes, u_out, umax, want_codes,
-                          want_state)
+        sigma_delta_2_rows(
+            y, 4 * g, min(n, 4 * g + 4), step, K, q, codes, u_out, umax, want_codes, want_state
+        )
 
 
 @njit
-def _sdr_rows4(y, r, coef, mask, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state, hist):
+def _sdr_rows4(
+    y, r, coef, mask, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state, hist
+):
     """Four rows of the order-len(coef) recursion; hist (4, mask+1) is the zeroed ring buffer."""
     lo = -K
     hi = K - 1.0
@@ -355,7 +366,10 @@ def _sdr_rows4(y, r, coef, mask, inv, step, K, one_bit, q, codes, u_out, umax, w
 
 @njit
 def sigma_delta_r_rows(y, r0, r1, coef, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Greedy order r = len(coef): w_i = y_i/s + sum_j coef[j] u_{i-1-j} (ring buffers), rows r0..r1-1."""
+    """Greedy order r = len(coef): w_i = y_i/s + sum_j coef[j] u_{i-1-j}.
+
+    Ring buffers; rows r0..r1-1, four at a time, then the leftovers.
+    """
     m = y.shape[1]
     order = coef.shape[0]
     size = 1
@@ -366,12 +380,27 @@ def sigma_delta_r_rows(y, r0, r1, coef, step, K, q, codes, u_out, umax, want_cod
     lo = -K
     hi = K - 1.0
     one_bit = K == 1.0
-    hist = np.zeros((4, size))           # hist[g, (i - j) & mask] = u_{i-j} of row r + g
+    hist = np.zeros((4, size))  # hist[g, (i - j) & mask] = u_{i-j} of row r + g
     row = r0
     while row + 4 <= r1:
         hist[:, :] = 0.0
-        _sdr_rows4(y, row, coef, mask, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state,
-                   hist)
+        _sdr_rows4(
+            y,
+            row,
+            coef,
+            mask,
+            inv,
+            step,
+            K,
+            one_bit,
+            q,
+            codes,
+            u_out,
+            umax,
+            want_codes,
+            want_state,
+            hist,
+        )
         row += 4
     for row in range(row, r1):
         h = hist[0]
@@ -398,8 +427,20 @@ def sigma_delta_r_parallel(y, coef, step, K, q, codes, u_out, umax, want_codes, 
     """sigma_delta_r_rows, groups of four rows spread over the numba threads."""
     n = y.shape[0]
     for g in prange((n + 3) // 4):
-        sigma_delta_r_rows(y, 4 * g, min(n, 4 * g + 4), coef, step, K, q, codes, u_out, umax, want_codes,
-                           want_state)
+        sigma_delta_r_rows(
+            y,
+            4 * g,
+            min(n, 4 * g + 4),
+            coef,
+            step,
+            K,
+            q,
+            codes,
+            u_out,
+            umax,
+            want_codes,
+            want_state,
+        )
 
 
 # ----------------------------------------------------------------------------------------
@@ -500,7 +541,9 @@ def dgk_rows(y, r0, r1, taps, coefs, q, codes, v_out, vmax, want_codes, want_sta
 def dgk_parallel(y, taps, coefs, q, codes, v_out, vmax, want_codes, want_state):
     n = y.shape[0]
     for g in prange((n + 3) // 4):
-        dgk_rows(y, 4 * g, min(n, 4 * g + 4), taps, coefs, q, codes, v_out, vmax, want_codes, want_state)
+        dgk_rows(
+            y, 4 * g, min(n, 4 * g + 4), taps, coefs, q, codes, v_out, vmax, want_codes, want_state
+        )
 
 
 # ----------------------------------------------------------------------------------------
@@ -529,8 +572,9 @@ def _beta_row(y, row, beta, block, inv, step, K, one_bit, q, codes, u_out, want_
 
 
 @njit
-def _beta_rows4(y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax, want_codes,
-                want_state):
+def _beta_rows4(
+    y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state
+):
     lo = -K
     hi = K - 1.0
     m0 = m1 = m2 = m3 = 0.0
@@ -575,15 +619,22 @@ def _beta_rows4(y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax,
 
 @njit
 def beta_rows(y, r0, r1, beta, block, step, K, q, codes, u_out, umax, want_codes, want_state):
-    """Beta encoding per block (state reset): w_i = y_i/s + beta u_{i-1}. Rows r0..r1-1, four at a time, then the leftovers."""
+    """Beta encoding per block (state reset): w_i = y_i/s + beta u_{i-1}.
+
+    Rows r0..r1-1, four at a time, then the leftovers.
+    """
     inv = 1.0 / step
     one_bit = K == 1.0
     r = r0
     while r + 4 <= r1:
-        _beta_rows4(y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state)
+        _beta_rows4(
+            y, r, beta, block, inv, step, K, one_bit, q, codes, u_out, umax, want_codes, want_state
+        )
         r += 4
     for row in range(r, r1):
-        umax[row] = _beta_row(y, row, beta, block, inv, step, K, one_bit, q, codes, u_out, want_codes, want_state)
+        umax[row] = _beta_row(
+            y, row, beta, block, inv, step, K, one_bit, q, codes, u_out, want_codes, want_state
+        )
 
 
 @njit(parallel=True)
@@ -591,8 +642,21 @@ def beta_parallel(y, beta, block, step, K, q, codes, u_out, umax, want_codes, wa
     """beta_rows over all rows, groups of four rows spread over the numba threads."""
     n = y.shape[0]
     for g in prange((n + 3) // 4):
-        beta_rows(y, 4 * g, min(n, 4 * g + 4), beta, block, step, K, q, codes, u_out, umax, want_codes,
-                 want_state)
+        beta_rows(
+            y,
+            4 * g,
+            min(n, 4 * g + 4),
+            beta,
+            block,
+            step,
+            K,
+            q,
+            codes,
+            u_out,
+            umax,
+            want_codes,
+            want_state,
+        )
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Noise-shaping quantizers: greedy Sigma-Delta, stable one-bit Sigma-Delta, beta encoding."""
+
 import functools
 import math
 import numbers
@@ -9,11 +10,28 @@ import scipy.sparse as sp
 
 from . import _kernels_numba as _k
 from ._alphabet import Alphabet, check_alphabet
-from ._common import Batch, check_bool, check_order, check_positive_int, code_buffer, codes_from_values, \
-    check_overflow, pack_result, state_buffer, warn_unstable
+from ._common import (
+    Batch,
+    check_bool,
+    check_order,
+    check_positive_int,
+    code_buffer,
+    codes_from_values,
+    check_overflow,
+    pack_result,
+    state_buffer,
+    warn_unstable,
+)
 
-__all__ = ["sigma_delta", "one_bit_sigma_delta", "beta_encode", "stability_bound", "difference_matrix",
-           "beta_matrix", "one_bit_sigma_delta_filter"]
+__all__ = [
+    "sigma_delta",
+    "one_bit_sigma_delta",
+    "beta_encode",
+    "stability_bound",
+    "difference_matrix",
+    "beta_matrix",
+    "one_bit_sigma_delta_filter",
+]
 
 _DGK_SIGMA = 6  # tap spacing of the Deift-Guntuerk-Krahmer filters: n_j = sigma (j-1)^2 + 1
 
@@ -25,7 +43,9 @@ _DGK_SIGMA = 6  # tap spacing of the Deift-Guntuerk-Krahmer filters: n_j = sigma
 
 def _sigma_delta_coefficients(order):
     """c_j = (-1)^(j-1) binom(r, j), j = 1..r: rho_i = y_i + sum_j c_j u_{i-j}."""
-    return np.array([(-1) ** (j - 1) * math.comb(order, j) for j in range(1, order + 1)], dtype=np.float64)
+    return np.array(
+        [(-1) ** (j - 1) * math.comb(order, j) for j in range(1, order + 1)], dtype=np.float64
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -94,8 +114,11 @@ def _check_beta(beta, alphabet=None, name="beta"):
     beta = float(beta)
     upper = 2 * alphabet.K if alphabet is not None else math.inf
     if not math.isfinite(beta) or beta <= 1.0 or beta > upper:
-        allowed = f"(1, {upper:g}] (1 < beta <= 2K for an alphabet with {alphabet.levels} levels)" \
-            if alphabet is not None else "(1, inf)"
+        allowed = (
+            f"(1, {upper:g}] (1 < beta <= 2K for an alphabet with {alphabet.levels} levels)"
+            if alphabet is not None
+            else "(1, inf)"
+        )
         raise ValueError(f"{name} must be a finite number in {allowed}, got {beta}")
     return beta
 
@@ -150,7 +173,7 @@ def stability_bound(scheme, alphabet=None, order=None, beta=None):
         if order is None:
             raise ValueError("stability_bound('sigma_delta', ...) needs order")
         order = check_order(order)
-        return max(0.0, K * s - (2.0 ** order - 1) * s / 2)
+        return max(0.0, K * s - (2.0**order - 1) * s / 2)
     if scheme == "one_bit_sigma_delta":
         if alphabet.levels != 2:
             raise ValueError(f"one_bit_sigma_delta needs a two-level alphabet, got {alphabet}")
@@ -162,8 +185,9 @@ def stability_bound(scheme, alphabet=None, order=None, beta=None):
             raise ValueError("stability_bound('beta', ...) needs beta")
         beta = _check_beta(beta, alphabet)
         return s * (K - beta / 2)
-    raise ValueError("scheme must be one of 'sigma_delta', 'one_bit_sigma_delta', 'beta', 'msq', "
-                     f"got {scheme!r}")
+    raise ValueError(
+        f"scheme must be one of 'sigma_delta', 'one_bit_sigma_delta', 'beta', 'msq', got {scheme!r}"
+    )
 
 
 def difference_matrix(m, order=1):
@@ -209,7 +233,7 @@ def beta_matrix(m, beta, block_length=None):
     if m % lam:
         raise ValueError(f"block_length must divide m, got block_length={lam} and m={m}")
     sub = np.full(m - 1, -beta)
-    sub[lam - 1::lam] = 0.0
+    sub[lam - 1 :: lam] = 0.0
     mat = sp.diags([np.ones(m), sub], [0, -1], shape=(m, m), format="csr")
     mat.eliminate_zeros()
     return mat
@@ -220,7 +244,9 @@ def beta_matrix(m, beta, block_length=None):
 # ----------------------------------------------------------------------------------------
 
 
-def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_state=False, warn=True):
+def sigma_delta(
+    y, order=1, alphabet=None, axis=-1, return_codes=False, return_state=False, warn=True
+):
     r"""Greedy r-th order Sigma-Delta (ΣΔ) quantization along ``axis``.
 
     Parameters
@@ -283,7 +309,8 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
     >>> from cstoolbox.quantizers import Alphabet, sigma_delta, difference_matrix
     >>> y = np.sin(np.linspace(0, 3, 12))
     >>> q, u = sigma_delta(y, order=2, alphabet=Alphabet(8, 0.5), return_state=True)
-    >>> bool(np.allclose(y - q, difference_matrix(12, 2) @ u, atol=1e-12)), bool(abs(u).max() <= 0.25)
+    >>> D2 = difference_matrix(12, 2)
+    >>> bool(np.allclose(y - q, D2 @ u, atol=1e-12)), bool(abs(u).max() <= 0.25)
     (True, True)
     """
     order = check_order(order)
@@ -307,9 +334,13 @@ def sigma_delta(y, order=1, alphabet=None, axis=-1, return_codes=False, return_s
             _k.launch("sigma_delta_r", y2, _sigma_delta_coefficients(order), *args)
     check_overflow(umax, q, f"sigma_delta (order {order})")
     if warn:
-        warn_unstable(umax * alphabet.step, alphabet.step / 2,
-                      f"sigma_delta (order {order}, {alphabet.levels} levels, step {alphabet.step:g})",
-                      y2, stability_bound("sigma_delta", alphabet, order=order))
+        warn_unstable(
+            umax * alphabet.step,
+            alphabet.step / 2,
+            f"sigma_delta (order {order}, {alphabet.levels} levels, step {alphabet.step:g})",
+            y2,
+            stability_bound("sigma_delta", alphabet, order=order),
+        )
     if return_codes and not kernel_codes:
         codes = codes_from_values(q, alphabet)
     return pack_result(batch, q, codes, u, return_codes, return_state)
@@ -372,8 +403,15 @@ def one_bit_sigma_delta(y, order=2, axis=-1, return_codes=False, return_state=Fa
     return_state = check_bool(return_state, "return_state")
     warn = check_bool(warn, "warn")
     if order == 1:
-        return sigma_delta(y, 1, Alphabet.one_bit(), axis=axis, return_codes=return_codes,
-                           return_state=return_state, warn=warn)
+        return sigma_delta(
+            y,
+            1,
+            Alphabet.one_bit(),
+            axis=axis,
+            return_codes=return_codes,
+            return_state=return_state,
+            warn=warn,
+        )
     batch = Batch(y, axis, "one_bit_sigma_delta")
     y2 = batch.data
     q = batch.empty()
@@ -385,12 +423,22 @@ def one_bit_sigma_delta(y, order=2, axis=-1, return_codes=False, return_state=Fa
         _k.launch("dgk", y2, taps, coefs, q, codes, v, vmax, return_codes, return_state)
     check_overflow(vmax, q, f"one_bit_sigma_delta (order {order})")
     if warn:
-        warn_unstable(vmax, 1.0, f"one_bit_sigma_delta (order {order})", y2, _dgk_input_bound(order))
+        warn_unstable(
+            vmax, 1.0, f"one_bit_sigma_delta (order {order})", y2, _dgk_input_bound(order)
+        )
     return pack_result(batch, q, codes, v, return_codes, return_state)
 
 
-def beta_encode(y, beta, block_length=None, alphabet=None, axis=-1, return_codes=False,
-                return_state=False, warn=True):
+def beta_encode(
+    y,
+    beta,
+    block_length=None,
+    alphabet=None,
+    axis=-1,
+    return_codes=False,
+    return_state=False,
+    warn=True,
+):
     r"""Distributed noise shaping (beta encoding) in blocks along ``axis``.
 
     Parameters
@@ -455,20 +503,38 @@ def beta_encode(y, beta, block_length=None, alphabet=None, axis=-1, return_codes
     m = batch.length
     lam = m if block_length is None else check_positive_int(block_length, "block_length")
     if m and m % lam:
-        raise ValueError(f"block_length must divide the length along axis {axis}, "
-                         f"got block_length={lam} and length {m}")
+        raise ValueError(
+            f"block_length must divide the length along axis {axis}, "
+            f"got block_length={lam} and length {m}"
+        )
     q = batch.empty()
     codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
     u = state_buffer(batch, return_state)
     umax = np.zeros(y2.shape[0])
     if y2.size:
-        _k.launch("beta", y2, beta, lam, alphabet.step, float(alphabet.K), q, codes, u, umax,
-                       kernel_codes, return_state)
+        _k.launch(
+            "beta",
+            y2,
+            beta,
+            lam,
+            alphabet.step,
+            float(alphabet.K),
+            q,
+            codes,
+            u,
+            umax,
+            kernel_codes,
+            return_state,
+        )
     if return_codes and not kernel_codes:
         codes = codes_from_values(q, alphabet)
     check_overflow(umax, q, f"beta_encode (beta {beta:g})")
     if warn:
-        warn_unstable(umax * alphabet.step, alphabet.step / 2,
-                      f"beta_encode (beta {beta:g}, {alphabet.levels} levels, step {alphabet.step:g})",
-                      y2, stability_bound("beta", alphabet, beta=beta))
+        warn_unstable(
+            umax * alphabet.step,
+            alphabet.step / 2,
+            f"beta_encode (beta {beta:g}, {alphabet.levels} levels, step {alphabet.step:g})",
+            y2,
+            stability_bound("beta", alphabet, beta=beta),
+        )
     return pack_result(batch, q, codes, u, return_codes, return_state)

@@ -1,4 +1,5 @@
 """Bit packing of integer codes (private module behind cstoolbox.quantizers)."""
+
 import numbers
 
 import numpy as np
@@ -64,8 +65,10 @@ def pack_codes(codes, bits):
     if c.ndim == 0:
         raise ValueError("codes must have at least one dimension (codes along the last axis)")
     if c.size and (c.min() < 0 or int(c.max()) >= 1 << bits):
-        raise ValueError(f"codes must lie in [0, 2**bits) = [0, {1 << bits}) for bits={bits}, "
-                         f"got values in [{c.min()}, {c.max()}]")
+        raise ValueError(
+            f"codes must lie in [0, 2**bits) = [0, {1 << bits}) for bits={bits}, "
+            f"got values in [{c.min()}, {c.max()}]"
+        )
     if bits == 1:
         out = np.packbits(c.astype(np.uint8, copy=False), axis=-1)
     elif bits == 8:
@@ -104,7 +107,11 @@ def unpack_codes(packed, count, bits):
         bits outside 1..16, negative count, or ``count * bits`` larger than the packed rows.
     """
     bits = _check_bits(bits)
-    if isinstance(count, bool) or not isinstance(count, (numbers.Integral, np.integer)) or count < 0:
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, (numbers.Integral, np.integer))
+        or count < 0
+    ):
         raise ValueError(f"count must be a non-negative integer, got {count!r}")
     count = int(count)
     like = packed
@@ -115,14 +122,16 @@ def unpack_codes(packed, count, bits):
     if p.ndim == 0:
         raise ValueError("packed must have at least one dimension")
     if count * bits > 8 * p.shape[-1]:
-        raise ValueError(f"count={count} codes of {bits} bits need {count * bits} bits per row, "
-                         f"but the packed rows hold only {8 * p.shape[-1]}")
+        raise ValueError(
+            f"count={count} codes of {bits} bits need {count * bits} bits per row, "
+            f"but the packed rows hold only {8 * p.shape[-1]}"
+        )
     if bits == 1:
         out = np.unpackbits(p, axis=-1, count=count)
     elif bits == 8:
         out = p[..., :count].copy()
     elif bits == 16:
-        out = np.ascontiguousarray(p[..., :2 * count]).view(">u2").astype(np.uint16)
+        out = np.ascontiguousarray(p[..., : 2 * count]).view(">u2").astype(np.uint16)
     else:
         planes = np.unpackbits(p, axis=-1, count=count * bits).reshape(p.shape[:-1] + (count, bits))
         acc = np.zeros(p.shape[:-1] + (count,), dtype=np.uint16)

@@ -1,4 +1,5 @@
 """Memoryless scalar quantization: MSQ and stochastic (unbiased) rounding."""
+
 import numpy as np
 
 from ..backend import check_random_state
