@@ -25,7 +25,7 @@ def _decorate(func, options):
     try:
         return numba.njit(**options)(func)
     except RuntimeError as exc:  # "cannot cache function ...: no locator available"
-        if not options.get("cache"):
+        if not options.get("cache") or "cache" not in str(exc):
             raise
         warnings.warn(f"numba cache unavailable ({exc}); compiling {func.__name__} without cache",
                       RuntimeWarning, stacklevel=3)
