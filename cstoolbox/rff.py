@@ -52,7 +52,7 @@ ESTIMATORS = ("quantized", "semi", "stocq", "one_bit", "rff")
 # with t = 2 in general), beta = 1.5 with lambda = 4, no condensation for the memoryless baselines.
 _DEFAULT_BETA = 1.5
 _DEFAULT_BETA_BLOCK = 4
-_CHUNK_ELEMENTS = 1 << 19          # rows per chunk = this // n_components (about 4 MiB of float64)
+_CHUNK_ELEMENTS = 1 << 21          # rows per chunk = this // n_components (16 MiB of float64)
 
 
 def _quantizers():
@@ -110,6 +110,29 @@ def _radix_unpack(words, n_values, group, p):  # pragma: no cover - numba
                 out[i, j] = np.int64(acc % base)
                 acc = acc // base
     return out
+
+
+@njit
+def _condense_kernel(q, v, out):  # pragma: no cover - numba
+    """out[i, b] = sum_j v[j] q[i, b*lam + j] (blockwise inner products).
+
+    Serial on purpose: about 1 ns per input element, memory bound; transform() already works on
+    row chunks, and a parallel version was slower on a shared (oversubscribed) machine.
+    """
+    n, p = out.shape
+    lam = v.shape[0]
+    if lam == 2:
+        v0, v1 = v[0], v[1]
+        for i in range(n):
+            for b in range(p):
+                out[i, b] = q[i, 2 * b] * v0 + q[i, 2 * b + 1] * v1
+        return
+    for i in range(n):
+        for b in range(p):
+            acc = q[i, b * lam] * v[0]
+            for j in range(1, lam):
+                acc += q[i, b * lam + j] * v[j]
+            out[i, b] = acc
 
 
 def rff_bits_per_sample(n_components, method="sigma_delta", order=1, levels=2, block_length=None):
@@ -501,13 +524,11 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _condense(self, q, out):
         """out = V q for a chunk (blockwise inner product with the scaled vector)."""
-        n = q.shape[0]
-        lam = self.block_length_
         v = self._v_scaled.astype(out.dtype)
-        if lam == 1:
+        if self.block_length_ == 1:
             np.multiply(q, v[0], out=out)
         else:
-            np.matmul(q.reshape(n, self.n_features_out_, lam), v, out=out)
+            _condense_kernel(np.ascontiguousarray(q, dtype=out.dtype), v, out)
 
     def transform(self, X):
         """Quantized, condensed random Fourier features.
@@ -787,15 +808,22 @@ def kernel_approximation(X, Y=None, *, estimator="quantized", transformer=None, 
         FX = transformer.transform(X)
         FY = transformer.transform(Y)
         return _pair_products(FX, FY, paired)
-    Xv = transformer._validate(X)
-    Yv = Xv if same else transformer._validate(Y)
-    zx = transformer._cos_features(Xv, np.float64)
-    zy = zx if same else transformer._cos_features(Yv, np.float64)
+    zx = transformer.raw_features(X)
+    zy = zx if same else transformer.raw_features(Y)
+    return _raw_estimate(zx, zy, estimator, paired)
+
+
+def _raw_estimate(zx, zy, estimator, paired):
+    """The "rff", "semi" and "one_bit" estimators from raw features cos(XW + xi) of both sides."""
+    zx = np.asarray(zx, dtype=np.float64)
+    zy = np.asarray(zy, dtype=np.float64)
     m = zx.shape[1]
     if estimator == "rff":
         return (2.0 / m) * _pair_products(zx, zy, paired)
     sx = np.where(zx >= 0, 1.0, -1.0)
     if estimator == "semi":
         return (np.pi / (2.0 * m)) * _pair_products(sx, zy, paired)
-    sy = sx if same else np.where(zy >= 0, 1.0, -1.0)
-    return (1.0 / m) * _pair_products(sx, sy, paired)
+    if estimator == "one_bit":
+        sy = np.where(zy >= 0, 1.0, -1.0)
+        return (1.0 / m) * _pair_products(sx, sy, paired)
+    raise ValueError(f"estimator must be 'rff', 'semi' or 'one_bit' here, got {estimator!r}")

@@ -20,7 +20,7 @@ import numpy as np
 from cstoolbox._progress import progress
 from cstoolbox.demos._common import demo_parser, format_table, plt, prepare_out, save_json
 from cstoolbox.exceptions import QuantizerInstabilityWarning
-from cstoolbox.rff import QuantizedRFF, kernel_approximation, rff_bits_per_sample
+from cstoolbox.rff import QuantizedRFF, _raw_estimate, kernel_approximation, rff_bits_per_sample
 
 DESCRIPTION = "Quantized random Fourier features: kernel approximation, SVM on digits, error vs bits, KRR, MMD"
 
@@ -77,10 +77,10 @@ def kernel_table(m=3000, n_pairs=1000, d=50, gamma=0.2, n_trials=1, seed=0, verb
     for t in progress(range(n_trials), enabled=verbose, desc="kernel approximation"):
         rs = 1000 * seed + t
         base = QuantizedRFF(n_components=m, gamma=gamma, random_state=rs).fit(X)
-        for est in ("rff", "semi", "one_bit"):
-            add(est, kernel_approximation(X, Y, estimator=est, transformer=base, paired=True))
-        # every scheme below draws the same frequencies (same random_state): compute cos(XW + xi) once
+        # every estimator below uses the same frequencies (same random_state): compute cos(XW + xi) once
         zx, zy = base.raw_features(X), base.raw_features(Y)
+        for est in ("rff", "semi", "one_bit"):
+            add(est, _raw_estimate(zx, zy, est, paired=True))
         for K in (1, 2, 3):
             for key, (_, params) in SCHEMES.items():
                 tr = _quiet(QuantizedRFF(n_components=m, gamma=gamma, levels=2 * K, random_state=rs,
@@ -353,13 +353,15 @@ def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
     pyplot.close(fig)
 
     # kernel-estimate scatter for the pairs
-    X, Y, dist = pair_data(1000, 50, 5.0, seed)
+    X, Y, dist = pair_data(300 if quick else 1000, 50, 5.0, seed)
     base = QuantizedRFF(n_components=3000, gamma=0.2, random_state=seed).fit(X)
+    zx, zy = base.raw_features(X), base.raw_features(Y)
     fig, ax = pyplot.subplots(figsize=(6, 4.5))
     for est, lab in (("rff", "RFF"), ("semi", "semi-quantized 1 bit"), ("one_bit", "full 1 bit (biased)"),
                      ("quantized", "ΣΔ r=1 1 bit λ=2")):
-        ax.plot(dist, kernel_approximation(X, Y, estimator=est, transformer=base, paired=True), ".", ms=2,
-                label=lab)
+        vals = (np.einsum("ij,ij->i", base.transform_features(zx), base.transform_features(zy))
+                if est == "quantized" else _raw_estimate(zx, zy, est, paired=True))
+        ax.plot(dist, vals, ".", ms=2, label=lab)
     ax.plot(dist, np.exp(-0.2 * dist ** 2), "k-", label="exp(-0.2 d^2)")
     ax.set_xlabel("||x - y||")
     ax.set_ylabel("kernel estimate")

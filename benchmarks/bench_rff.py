@@ -1,0 +1,181 @@
+"""Benchmark cstoolbox.rff.QuantizedRFF against scikit-learn's RBFSampler.
+
+1. Time of ``transform`` for n = 1e5 samples, d = 64, m = 2048 (``--quick``: n = 1e4), float64 and
+   float32 input, QuantizedRFF (1-bit ΣΔ r=1, 2-bit ΣΔ r=1, beta, StocQ) beside
+   ``RBFSampler.transform`` in the same run (target: <= 1.5x).
+2. Storage: bytes per sample of the packed codes beside float64 RFF features at equal kernel RMSE
+   (pairs with distances on [0, 5], d = 50, gamma = 0.2; target >= 16x smaller). The float64 RFF
+   RMSE is measured for several m and fitted as c / sqrt(m) to find the m giving the same RMSE.
+
+Usage: ``.venv/bin/python benchmarks/bench_rff.py [--quick]``; writes benchmarks/results/rff.json and rff.md.
+"""
+import argparse
+import json
+import math
+import os
+import pathlib
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from sklearn.kernel_approximation import RBFSampler  # noqa: E402
+
+from cstoolbox.demos._common import format_table  # noqa: E402
+from cstoolbox.demos.quantized_rff import pair_data  # noqa: E402
+from cstoolbox.exceptions import QuantizerInstabilityWarning  # noqa: E402
+from cstoolbox.rff import QuantizedRFF, kernel_approximation  # noqa: E402
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+TIMED = {
+    "ΣΔ r=1, 1 bit, λ=2": dict(order=1, levels=2, block_length=2),
+    "ΣΔ r=1, 2 bits, λ=2": dict(order=1, levels=4, block_length=2),
+    "β=1.5, 1 bit, λ=4": dict(method="beta", beta=1.5, levels=2, block_length=4),
+    "StocQ, 2 bits": dict(method="stochastic", levels=4),
+}
+FLOAT32_TIMED = ("ΣΔ r=1, 1 bit, λ=2", "β=1.5, 1 bit, λ=4")
+STORAGE = {
+    "StocQ, 1 bit": (3000, dict(method="stochastic", levels=2)),
+    "StocQ, 2 bits": (3000, dict(method="stochastic", levels=4)),
+    "ΣΔ r=1, 1 bit, λ=2": (3000, dict(order=1, levels=2, block_length=2)),
+    "ΣΔ r=1, 2 bits, λ=2": (3000, dict(order=1, levels=4, block_length=2)),
+    "ΣΔ r=1, 3 bits (K=4), λ=2": (3000, dict(order=1, levels=8, block_length=2)),
+    "ΣΔ r=1, 2 bits, λ=4": (6000, dict(order=1, levels=4, block_length=4)),
+    "β=1.5, 1 bit, λ=4": (3000, dict(method="beta", beta=1.5, levels=2, block_length=4)),
+}
+
+
+def machine_info():
+    import numba
+    import sklearn
+    info = {"python": platform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__,
+            "numba": numba.__version__, "cpu": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count()}
+    try:
+        info["load_avg_1min"] = os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        pass
+    return info
+
+
+def best_time(func, repeats):
+    """(best wall time, best process CPU time) over repeats; the machine may be shared, so the CPU
+    time (all threads) is reported beside the wall time."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        out = func()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        del out
+    return min(wall), min(cpu)
+
+
+def bench_transform(n, d, m, repeats):
+    rng = np.random.default_rng(0)
+    X64 = rng.standard_normal((n, d)) / math.sqrt(d)
+    rows = []
+    for dtype in (np.float64, np.float32):
+        X = X64.astype(dtype)
+        ref = RBFSampler(gamma=1.0, n_components=m, random_state=0).fit(X)
+        ref.transform(X[:100])
+        for label, params in TIMED.items():
+            if dtype == np.float32 and label not in FLOAT32_TIMED:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", QuantizerInstabilityWarning)
+                tr = QuantizedRFF(n_components=m, gamma=1.0, random_state=0, **params).fit(X)
+            tr.transform(X[:100])                                  # compile / warm up
+            # interleave: RBFSampler, QuantizedRFF, RBFSampler (the machine is shared)
+            r1, r1c = best_time(lambda: ref.transform(X), 1)
+            t, tc = best_time(lambda: tr.transform(X), repeats)
+            r2, r2c = best_time(lambda: ref.transform(X), max(1, repeats - 1))
+            anchor, anchor_c = min(r1, r2), min(r1c, r2c)
+            rows.append({"dtype": np.dtype(dtype).name, "scheme": label, "n": n, "d": d, "m": m,
+                         "p": tr.n_features_out_, "qrff_s": t, "rbfsampler_s": anchor, "ratio": t / anchor,
+                         "qrff_cpu_s": tc, "rbfsampler_cpu_s": anchor_c, "cpu_ratio": tc / anchor_c,
+                         "target_ratio": 1.5, "met": t / anchor <= 1.5})
+            print(f"{rows[-1]['dtype']:8s} {label:28s} qrff {t:.3f}s  rbf {anchor:.3f}s  ratio {t / anchor:.2f}"
+                  f"  (cpu ratio {tc / anchor_c:.2f})", flush=True)
+    return rows
+
+
+def bench_storage(n_pairs, trials):
+    X, Y, dist = pair_data(n_pairs, 50, 5.0, 0)
+    k = np.exp(-0.2 * dist ** 2)
+
+    def rmse(est):
+        return math.sqrt(np.mean((est - k) ** 2))
+
+    # float64 RFF: RMSE(m) measured, fitted as c / sqrt(m)
+    rff_points = []
+    for m in (250, 500, 1000, 2000, 4000):
+        vals = [rmse(kernel_approximation(X, Y, estimator="rff", n_components=m, gamma=0.2, random_state=t,
+                                          paired=True)) for t in range(trials)]
+        rff_points.append((m, math.sqrt(np.mean(np.square(vals)))))
+    ms, es = np.array(rff_points).T
+    c = float(np.exp(np.mean(np.log(es) + 0.5 * np.log(ms))))
+    rows = []
+    for label, (m, params) in STORAGE.items():
+        vals = []
+        for t in range(trials):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", QuantizerInstabilityWarning)
+                tr = QuantizedRFF(n_components=m, gamma=0.2, random_state=t, **params).fit(X)
+            vals.append(rmse(kernel_approximation(X, Y, transformer=tr, paired=True)))
+            packed = tr.pack(tr.transform_codes(X[:4]))
+            assert np.allclose(tr.unpack(packed), tr.transform(X[:4]))
+        e = math.sqrt(np.mean(np.square(vals)))
+        m_equiv = (c / e) ** 2
+        bytes_q = tr.bits_per_sample_ / 8
+        bytes_f64 = 8 * m_equiv
+        rows.append({"scheme": label, "m": m, "p": tr.n_features_out_, "rmse": e, "bytes_per_sample": bytes_q,
+                     "rff_m_at_equal_rmse": m_equiv, "rff_float64_bytes": bytes_f64,
+                     "compression": bytes_f64 / bytes_q, "target": 16.0, "met": bytes_f64 / bytes_q >= 16})
+        print(f"{label:30s} rmse {e:.4f} bytes {bytes_q:.0f} vs float64 RFF {bytes_f64:.0f}: "
+              f"{bytes_f64 / bytes_q:.1f}x", flush=True)
+    return {"rff_points": rff_points, "rff_fit_c": c, "rows": rows}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    n = 10_000 if args.quick else 100_000
+    info = machine_info()
+    t0 = time.perf_counter()
+    trows = bench_transform(n, 64, 2048, repeats=2)
+    storage = bench_storage(300 if args.quick else 1000, 1 if args.quick else 3)
+    res = {"machine": info, "quick": args.quick, "transform": trows, "storage": storage,
+           "time_s": time.perf_counter() - t0}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "rff.json").write_text(json.dumps(res, indent=2, default=float))
+    md = ["# QuantizedRFF benchmark", "",
+          f"Command: `.venv/bin/python benchmarks/bench_rff.py{' --quick' if args.quick else ''}`", "",
+          "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items()), "",
+          f"## transform time, n={n}, d=64, m=2048 (best of repeats; RBFSampler in the same run; target <= 1.5x)",
+          "",
+          format_table(["input", "scheme", "p (features out)", "QuantizedRFF [s]", "RBFSampler [s]", "ratio",
+                        "CPU-time ratio", "met (wall <= 1.5x)"],
+                       [[r["dtype"], r["scheme"], r["p"], f"{r['qrff_s']:.3f}", f"{r['rbfsampler_s']:.3f}",
+                         f"{r['ratio']:.2f}", f"{r['cpu_ratio']:.2f}", r["met"]] for r in trows]), "",
+          "## storage at equal kernel RMSE (d=50, pairs on [0, 5], gamma=0.2; target >= 16x smaller)", "",
+          "float64 RFF RMSE measured at m = " + ", ".join(f"{m:.0f}: {e:.4f}" for m, e in storage["rff_points"]) +
+          f"; fitted RMSE = {storage['rff_fit_c']:.3f} / sqrt(m).", "",
+          format_table(["scheme", "m", "p", "kernel RMSE", "bytes/sample (packed)", "float64 RFF m at equal RMSE",
+                        "float64 bytes/sample", "smaller by", "met"],
+                       [[r["scheme"], r["m"], r["p"], f"{r['rmse']:.4f}", f"{r['bytes_per_sample']:.0f}",
+                         f"{r['rff_m_at_equal_rmse']:.0f}", f"{r['rff_float64_bytes']:.0f}",
+                         f"{r['compression']:.1f}x", r["met"]] for r in storage["rows"]]), ""]
+    (RESULTS / "rff.md").write_text("\n".join(md))
+    print("\n".join(md))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
