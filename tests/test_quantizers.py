@@ -584,6 +584,44 @@ def test_sigma_delta_condensation_bound(order, rng):
         assert np.abs(err).max() < 0.5 * np.abs(V.apply(y - msq(y, a))).max()
 
 
+def test_condensed_error_decay_msq_flat_sigma_delta_polynomial_beta_exponential():
+    """The spec's expected behaviour at small scale: block averages of one-bit outputs recover a
+    constant input with error ~ t^-r for ΣΔ of order r (here <= 2^r ||g||_1 / t^r, the
+    deterministic bound), like beta^-λ for beta encoding, and not at all for MSQ."""
+    y = np.full((1, 2**12), 0.3)
+    errs = {"msq": [], "sd1": [], "dgk2": [], "beta": []}
+    ts = [4, 8, 16, 32]
+    for t in ts:
+        for name, q, r in (
+            ("msq", msq(y), 1),
+            ("sd1", sigma_delta(y, 1), 1),
+            ("dgk2", one_bit_sigma_delta(y, 2), 2),
+        ):
+            lam = r * (t - 1) + 1
+            p = y.shape[1] // lam
+            V = condensation_operator("sigma_delta", p * lam, lam, order=r)
+            err = np.abs(V.apply((y - q)[:, : p * lam])).max() / V.vector.sum()
+            errs[name].append(err)
+        qb = beta_encode(y, 1.5, t)
+        Vb = condensation_operator("beta", y.shape[1], t, beta=1.5)
+        errs["beta"].append(np.abs(Vb.apply(y - qb)).max() / Vb.vector.sum())
+    ts = np.array(ts, dtype=float)
+    assert np.allclose(errs["msq"], 0.7)  # q = sign(0.3) = 1 everywhere: flat error
+    assert np.all(np.array(errs["sd1"]) <= 2 / ts + 1e-12)
+    taps, c = one_bit_sigma_delta_filter(2)
+    # y - q = D^2 (g * v) with |g * v| <= ||g||_1 ||v||_inf; g = (delta_0 - h) / (1 - z)^2
+    g = np.zeros(64)
+    g[0] = 1.0
+    g[taps] -= c
+    for _ in range(2):
+        g = np.cumsum(g)
+    assert np.all(np.array(errs["dgk2"]) <= 4 * np.abs(g).sum() / ts**2 + 1e-12)
+    assert errs["dgk2"][-1] < errs["sd1"][-1] / 4  # second order beats first order at t = 32
+    # beta: |v^T H u| = beta^-λ |u_λ| <= beta^-λ, divided by ||v||_1 ~ 1/(beta - 1)
+    vsum = np.array([condensation_vector("beta", int(t), beta=1.5).sum() for t in ts])
+    assert np.all(np.array(errs["beta"]) <= 1.5**-ts / vsum * (1 + 1e-9) + 1e-15)
+
+
 def test_condensation_operator_is_a_linear_operator(rng):
     V = condensation_operator("sigma_delta", 30, 5, order=2, normalization="l2")
     assert isinstance(V, LinearOperator) and isinstance(V, CondensationOperator)
