@@ -37,6 +37,8 @@ LABELS = {"sd1": "ΣΔ r=1", "sd2": "ΣΔ r=2", "sd3": "ΣΔ r=3", "beta": "beta
           "sd1_norm": "ΣΔ r=1, authors' scale", "jl": "ℓ1-JL (unquantized)",
           "simhash": "SimHash (angle only)", "simhash_norms": "SimHash + exact norms",
           "jl_float32": "JL float32, ℓ2"}
+COLORS = {"sd1": "C0", "sd2": "C1", "sd3": "C2", "beta": "C3", "sd1_norm": "C4", "jl": "C5",
+          "simhash": "C6", "simhash_norms": "C7", "jl_float32": "C8"}
 
 
 def _upper(D):
@@ -263,7 +265,7 @@ def _figures(results, out):
         for name, vals in r["mape"].items():
             slope = r["slopes"][name]
             ax.loglog(r["m"], vals, "o-" if not name.startswith(("jl", "sim")) else "s--",
-                      label=f"{LABELS[name]} (slope {slope:.2f})")
+                      color=COLORS[name], label=f"{LABELS[name]} (slope {slope:.2f})")
         if key == "synthetic":
             for name, ref in REFERENCE.items():
                 if isinstance(ref, dict):
@@ -281,20 +283,23 @@ def _figures(results, out):
     fig, axes = pyplot.subplots(1, 2, figsize=(10.5, 4.2))
     ax = axes[0]
     for name in r["quantization_mape"]:
-        line, = ax.loglog(r["m"], r["mape"][name], "o-", label=f"{LABELS[name]}, {{±1}}^m codes")
+        ax.loglog(r["m"], r["mape"][name], "o-", color=COLORS[name], label=f"{LABELS[name]}, {{±1}}^m codes")
         if name != "beta":
-            ax.loglog(r["condensed_bits"][name], r["mape"][name], "^:", color=line.get_color(),
+            ax.loglog(r["condensed_bits"][name], r["mape"][name], "^:", color=COLORS[name],
                       label=f"{LABELS[name]}, condensed integers")
-    ax.loglog(r["m"], r["mape"]["simhash_norms"], "s--", label="SimHash + norms (m + 32 bits)")
-    ax.loglog(r["m"], r["mape"]["simhash"], "s--", label="SimHash (angle only)")
-    ax.loglog(r["m"], r["jl_float32_same_bits"], "d--", label="JL float32, m/32 measurements")
+    ax.loglog(np.add(r["m"], 32), r["mape"]["simhash_norms"], "s--", color=COLORS["simhash_norms"],
+              label="SimHash + float32 norm (m + 32 bits)")
+    ax.loglog(r["m"], r["mape"]["simhash"], "s--", color=COLORS["simhash"], label="SimHash (angle only)")
+    ax.loglog(r["m"], r["jl_float32_same_bits"], "d--", color=COLORS["jl_float32"],
+              label="JL float32, m/32 measurements")
     ax.set_xlabel("stored bits per point")
     ax.set_ylabel("distance MAPE")
     ax.set_title("image patches: error vs bits")
     ax.legend(fontsize=6)
     ax = axes[1]
     for name, vals in r["quantization_mape"].items():
-        ax.loglog(r["m"], vals, "o-", label=f"{LABELS[name]} (slope {r['quantization_slopes'][name]:.2f})")
+        ax.loglog(r["m"], vals, "o-", color=COLORS[name],
+                  label=f"{LABELS[name]} (slope {r['quantization_slopes'][name]:.2f})")
     ax.set_xlabel("m")
     ax.set_ylabel("mean |d_codes - d_unquantized| / d")
     ax.set_title("quantization part of the error")
@@ -306,7 +311,7 @@ def _figures(results, out):
     rr = results["retrieval"]
     fig, ax = pyplot.subplots(figsize=(5, 4))
     for name, vals in rr["recall_at_10"].items():
-        ax.semilogx(rr["m"], vals, "o-", label=LABELS.get(name, name))
+        ax.semilogx(rr["m"], vals, "o-", color=COLORS[name], label=LABELS.get(name, name))
     ax.set_xlabel("m (bits per point)")
     ax.set_ylabel("recall@10")
     ax.set_title(f"retrieval, {rr['n_database']} patches")
@@ -334,6 +339,8 @@ def _report(results):
             for name, ref in refs.items():
                 rows.append([f"spec reference {LABELS[name]}"] + [f"{ref[m]:.2f}" if m in ref else "" for m in r["m"]] + [""])
             rows.append(["spec reference ℓ1-JL"] + [f"~{REFERENCE['jl']:.2f}"] * len(r["m"]) + [""])
+        rows.append(["JL float32, m/32 floats (same bits, ℓ2)"]
+                    + [f"{v:.3f}" for v in r["jl_float32_same_bits"]] + [""])
         if "uncentred_sd1" in r:
             rows.append(["ΣΔ r=1, uncentred data"] + [f"{v:.3f}" for v in r["uncentred_sd1"]] + [""])
         lines += [format_table(header, rows), ""]
