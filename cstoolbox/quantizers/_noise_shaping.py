@@ -510,22 +510,27 @@ def beta_encode(
     q = batch.empty()
     codes, kernel_codes = code_buffer(batch, alphabet, return_codes)
     u = state_buffer(batch, return_state)
-    umax = np.zeros(y2.shape[0])
     if y2.size:
+        # blocks are independent: every block becomes a row of a (n * p, lam) view, so the
+        # kernel interleaves four blocks at a time even for a single long signal
+        rows = y2.size // lam
+        umax = np.zeros(rows)
         _k.launch(
             "beta",
-            y2,
+            y2.reshape(rows, lam),
             beta,
             lam,
             alphabet.step,
             float(alphabet.K),
-            q,
-            codes,
-            u,
+            q.reshape(rows, lam),
+            codes.reshape(rows, lam) if kernel_codes else codes,
+            u.reshape(rows, lam) if return_state else u,
             umax,
             kernel_codes,
             return_state,
         )
+    else:
+        umax = np.zeros(0)
     if return_codes and not kernel_codes:
         codes = codes_from_values(q, alphabet)
     check_overflow(umax, q, f"beta_encode (beta {beta:g})")
