@@ -49,13 +49,6 @@ def _along(mat, x, axis):
     return np.moveaxis(out, -1, axis)
 
 
-def _no_warnings():
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("error", QuantizerInstabilityWarning)
-    return ctx
-
-
 # ---------------------------------------------------------------------------------------------
 # pure-Python references of the spec's recursions (unscaled arithmetic)
 # ---------------------------------------------------------------------------------------------
