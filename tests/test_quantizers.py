@@ -758,6 +758,8 @@ def test_order_must_be_positive(bad):
         difference_matrix(4, bad)
     with pytest.raises(TypeError, match="order"):
         sigma_delta(np.zeros(4), 1.5)
+    with pytest.raises(ValueError, match="at most 56"):
+        sigma_delta(np.zeros(4), 57)
 
 
 @pytest.mark.parametrize("beta", [1.0, 0.5, -2.0, np.nan, np.inf, 2.5])

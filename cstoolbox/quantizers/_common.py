@@ -8,6 +8,9 @@ import numpy as np
 from ..backend import asnumpy, get_array_module, to_device
 from ..exceptions import QuantizerInstabilityWarning
 
+#: largest ΣΔ order: every binom(r, j) is exact in float64 up to r = 56
+MAX_ORDER = 56
+
 # relative slack when comparing max|u| with its bound (u = rho - Q(rho) is exact up to an ulp)
 _BOUND_RTOL = 1e-9
 
@@ -104,6 +107,11 @@ def check_order(order, name="order", minimum=1):
     order = int(order)
     if order < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {order}")
+    if order > MAX_ORDER:
+        raise ValueError(
+            f"{name} must be at most {MAX_ORDER} (the binomial coefficients of higher orders are "
+            f"not exact in float64), got {order}"
+        )
     return order
 
 

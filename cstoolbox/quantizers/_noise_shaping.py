@@ -255,7 +255,7 @@ def sigma_delta(
         Real signals, any batch shape, quantized along ``axis`` (float32/float64 kept;
         a CuPy input is quantized on the host and moved back).
     order : int, default 1
-        The order r >= 1.
+        The order r, 1 <= r <= 56.
     alphabet : Alphabet, optional
         Default ``Alphabet.one_bit()``.
     axis : int, default -1
@@ -355,7 +355,7 @@ def one_bit_sigma_delta(y, order=2, axis=-1, return_codes=False, return_state=Fa
         Real signals, any batch shape, quantized along ``axis``; stable for
         :math:`\|y\|_\infty \le 2 - \|h\|_1` (2/3 for r = 2, 0.537 for r = 3).
     order : int, default 2
-        r >= 1 (r = 1 is greedy first order; 2 and 3 are the filters of the references,
+        1 <= r <= 56 (r = 1 is greedy first order; 2 and 3 are the filters of the references,
         higher orders use the same family).
     axis : int, default -1
     return_codes, return_state : bool, default False
