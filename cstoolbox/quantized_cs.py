@@ -298,7 +298,7 @@ class QuantizedCS:
         p = V.shape[0]
         return V, per_block * math.sqrt(p)
 
-    def decode(self, q, method="one-stage", norm="l2", noise=0.0, solver="fast", sparsity=None,
+    def decode(self, q, method="one-stage", norm="inf", noise=0.0, solver="fast", sparsity=None,
                block_length=None, bpdn_solver="homotopy", support_from="one-stage", **solver_options):
         r"""Decode quantized measurements.
 
@@ -308,8 +308,10 @@ class QuantizedCS:
             Output of :meth:`encode` (for complex operators: ``2m`` stacked values).
         method : {"one-stage", "condensed", "two-stage", "bpdn"}
             See the module docstring.
-        norm : {"l2", "inf"}
-            One-stage constraint norm (ℓ2 with bound ``(step/2) sqrt(m)``, ℓinf with ``step/2``).
+        norm : {"inf", "l2"}
+            One-stage constraint norm: ℓinf with bound ``step/2`` (default; the tighter program,
+            solved as a certified LP) or ℓ2 with ``(step/2) sqrt(m)`` (exact homotopy, faster,
+            looser).
         noise : float
             ℓ2 radius of an additive measurement-noise variable (one-stage only; uses the
             primal-dual solver).

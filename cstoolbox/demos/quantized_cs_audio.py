@@ -39,11 +39,11 @@ def _scheme(name, bits):
 def main(argv=None):
     p = demo_parser("quantized_cs_audio", DESCRIPTION)
     p.add_argument("--n", type=int, default=256, help="frame length (power of two)")
-    p.add_argument("--frames", type=int, default=4)
+    p.add_argument("--frames", type=int, default=3)
     p.add_argument("--bits", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--ratios", type=float, nargs="+", default=[0.25, 0.5, 1.0], help="m / n")
     p.add_argument("--block-length", type=int, default=8, help="beta block length")
-    p.add_argument("--norm", default="l2", choices=["l2", "inf"])
+    p.add_argument("--norm", default="inf", choices=["l2", "inf"])
     args = p.parse_args(argv)
     if args.quick:
         args.n, args.frames, args.bits, args.ratios = 128, 1, [1, 3], [0.5, 1.0]

@@ -360,6 +360,10 @@ def _solve_gram(Bt, rhs, G=None):
 # ------------------------------------------------------------------------------------------------
 # homotopy (ℓ2)
 # ------------------------------------------------------------------------------------------------
+# relative KKT violation accepted at the end of the path: B = S^-1 A has a condition number
+# growing like m^r, and the recomputed correlations carry that much round-off
+_KKT_RTOL = 1e-6
+
 def _homotopy(B, b, sigma, tol, max_iter, verbose):
     n = B.A.shape[1]
     z = np.zeros(n)
@@ -381,7 +385,6 @@ def _homotopy(B, b, sigma, tol, max_iter, verbose):
     Bt = B.cols([j])
     G = Bt.T @ Bt
     status, msg, it = "max_iter", f"stopped after max_iter={max_iter} breakpoints", 0
-    eps = np.finfo(float).eps
     last_enter, last_drop = j, None
     for it in range(1, max_iter + 1):
         s_T = np.asarray(signs)
@@ -458,6 +461,25 @@ def _homotopy(B, b, sigma, tol, max_iter, verbose):
             G = np.delete(np.delete(G, idx, axis=0), idx, axis=1)
         if not T:
             break
+    if status == "converged" and T:
+        # polish away the drift of a long path: on the final support and signs,
+        # z_T(λ) = G^-1 (B_T^T b - λ s_T); pick λ with ||b - B_T z_T(λ)||_2 = σ exactly
+        try:
+            s_T = np.asarray(signs)
+            za = _solve_gram(Bt, Bt.T @ b, G)
+            zb = _solve_gram(Bt, s_T, G)
+            r0, r1 = b - Bt @ za, Bt @ zb                  # residual(λ) = r0 + λ r1
+            a2, a1, a0 = float(r1 @ r1), 2 * float(r0 @ r1), float(r0 @ r0) - sigma * sigma
+            disc = a1 * a1 - 4 * a2 * a0
+            if a2 > 0 and disc >= 0:
+                lam_p = (-a1 + math.sqrt(disc)) / (2 * a2)
+                zT_p = za - lam_p * zb
+                if lam_p > 0 and np.all(np.sign(zT_p) == s_T):
+                    z[T], lam = zT_p, lam_p
+                    rho = b - Bt @ zT_p
+                    c = B.rmatvec(rho)
+        except np.linalg.LinAlgError:
+            pass
     # KKT check: |c| <= λ off the support, c = λ sign(z) on it
     rn = float(np.linalg.norm(rho))
     gap = np.nan
@@ -467,71 +489,145 @@ def _homotopy(B, b, sigma, tol, max_iter, verbose):
         worst = float(np.max(np.abs(c[off]))) if off.any() else 0.0
         on = float(np.max(np.abs(c[T] - lam * np.sign(z[T])))) if T else 0.0
         gap = max(worst - lam, on, 0.0) / lam
-        if status == "converged" and (gap > max(tol, 1e3 * eps) * 10 or rn > sigma * (1 + 1e-6)):
-            status, msg = "stalled", f"KKT violation {gap:.2e} after the homotopy stopped"
+        # round-off floor of the correlations c = B^T ρ: eps ||B_j|| ||b|| relative to λ
+        floor = 100 * np.finfo(float).eps * float(np.max(np.linalg.norm(Bt, axis=0))) * bnorm / lam if T else 0.0
+        kkt_tol = max(tol, _KKT_RTOL, floor)
+        if status == "converged" and (gap > kkt_tol or rn > sigma * (1 + 1e-6)):
+            status, msg = "stalled", f"KKT violation {gap:.2e} > {kkt_tol:.1e} after the homotopy stopped"
+        elif status == "converged":
+            msg += f" (KKT violation {gap:.1e} <= {kkt_tol:.1e})"
     return z, status, it, rn, gap, hist, msg
 
 
 # ------------------------------------------------------------------------------------------------
 # column/row generation LP (ℓinf)
 # ------------------------------------------------------------------------------------------------
-def _lp_restricted(Bt, b, c, penalty):
-    """Elastic restricted LP: min ||z||_1 + penalty * sum(e) s.t. |Bt z - b| <= c + e, e >= 0.
+class _RestrictedLP:
+    """The elastic restricted LP, kept in one HiGHS model and re-solved warm after each addition.
 
-    The slack ``e`` keeps every restricted problem feasible (the full problem is feasible, a
-    restricted one need not be); an exact penalty (larger than the optimal multipliers) gives
-    ``e = 0`` once enough columns are in.
+    ``min sum(z+ + z-) + penalty * sum(e+ + e-)``  s.t.  ``b_i - c <= B_i (z+ - z-) - e+_i + e-_i
+    <= b_i + c`` for the rows ``i`` in play; all variables >= 0.  The slacks keep every
+    restricted problem feasible (a restricted one need not be); with an exact penalty (above the
+    optimal multipliers) they vanish once enough columns are in.  Rows are ranged (one per
+    measurement), columns come in (z+, z-) pairs.  Warm starts (the simplex basis is kept when
+    rows or columns are added) make the generation rounds cheap.
     """
-    import scipy.sparse as sps  # noqa: PLC0415
-    from scipy.optimize import linprog  # noqa: PLC0415
-    k, r = Bt.shape[1], Bt.shape[0]
-    M = np.hstack([Bt, -Bt])
-    eye = sps.identity(r, format="csr")
-    A_ub = sps.bmat([[sps.csr_matrix(M), -eye], [sps.csr_matrix(-M), -eye]], format="csr")
-    b_ub = np.concatenate([b + c, c - b])
-    cost = np.concatenate([np.ones(2 * k), np.full(r, penalty)])
-    res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-    return res
+
+    def __init__(self, b, c, penalty):
+        import highspy  # noqa: PLC0415
+        self._hs = highspy
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("presolve", "off")  # keep the basis between rounds (warm start)
+        self.b, self.c, self.penalty = b, c, penalty
+        self.rows = []          # measurement index of each model row
+        self.cols = []          # signal index of each (z+, z-) pair
+        self.zcol = []          # model column of z+ for each pair (z- is the next one)
+        self.ecols = []         # model columns of the slack pairs
+        self.ncol = 0
+
+    def add_rows(self, idx, Bfull):
+        idx = [int(i) for i in idx]
+        if not idx:
+            return
+        r0 = len(self.rows)
+        k = len(self.cols)
+        lo = self.b[idx] - self.c
+        hi = self.b[idx] + self.c
+        vals = Bfull[idx][:, :k] if k else np.zeros((len(idx), 0))
+        # entries of the new rows in the existing z columns: +B for z+, -B for z-
+        ind = np.empty((len(idx), 2 * k), dtype=np.int32)
+        if k:
+            zc = np.asarray(self.zcol, dtype=np.int32)
+            ind[:, 0::2] = zc
+            ind[:, 1::2] = zc + 1
+        v = np.empty((len(idx), 2 * k))
+        v[:, 0::2] = vals
+        v[:, 1::2] = -vals
+        starts = np.arange(len(idx), dtype=np.int32) * (2 * k)
+        self.h.addRows(len(idx), lo, hi, v.size, starts, ind.ravel(), v.ravel())
+        self.rows.extend(idx)
+        # slack pairs, one entry each
+        nr = len(idx)
+        rr = np.repeat(np.arange(r0, r0 + nr, dtype=np.int32), 2)
+        vv = np.tile(np.array([-1.0, 1.0]), nr)
+        self.h.addCols(2 * nr, np.full(2 * nr, self.penalty), np.zeros(2 * nr), np.full(2 * nr, self._hs.kHighsInf),
+                       2 * nr, np.arange(2 * nr, dtype=np.int32), rr, vv)
+        self.ecols.extend(range(self.ncol, self.ncol + 2 * nr))
+        self.ncol += 2 * nr
+
+    def add_cols(self, idx, cols_full):
+        """``cols_full``: the new columns of B (all m rows)."""
+        nr = len(self.rows)
+        R = np.asarray(self.rows, dtype=np.int64)
+        for j, col in zip(idx, cols_full.T):
+            vals = col[R] if nr else np.zeros(0)
+            v = np.concatenate([vals, -vals])
+            ind = np.concatenate([np.arange(nr), np.arange(nr)]).astype(np.int32)
+            self.h.addCols(2, np.ones(2), np.zeros(2), np.full(2, self._hs.kHighsInf), v.size,
+                           np.array([0, nr], dtype=np.int32), ind, v)
+            self.cols.append(int(j))
+            self.zcol.append(self.ncol)
+            self.ncol += 2
+
+    def set_penalty(self, penalty):
+        self.penalty = penalty
+        e = np.asarray(self.ecols, dtype=np.int32)
+        self.h.changeColsCost(e.size, e, np.full(e.size, penalty))
+
+    def solve(self):
+        self.h.run()
+        st = self.h.getModelStatus()
+        ok = st == self._hs.HighsModelStatus.kOptimal
+        sol = self.h.getSolution()
+        x = np.asarray(sol.col_value)
+        zc = np.asarray(self.zcol, dtype=np.int64)
+        zT = x[zc] - x[zc + 1] if zc.size else np.zeros(0)
+        slack = x[np.asarray(self.ecols, dtype=np.int64)] if self.ecols else np.zeros(0)
+        eta_rows = np.asarray(sol.row_dual)
+        return ok, self.h.modelStatusToString(st), zT, slack, eta_rows
 
 
-def _lp(B, b, c, T0, tol, max_iter, verbose):
+def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None):
     n, m = B.A.shape[1], b.size
     T = list(dict.fromkeys(int(t) for t in T0))
     if not T:
         T = [int(np.argmax(np.abs(B.rmatvec(b))))]
     Bfull = B.cols(T)
-    zT = np.zeros(len(T))
-    # rows: start with those with the largest |b| (the most constraining for z = 0) plus extremes
-    r0 = min(m, max(4 * len(T) + 20, 64))
-    viol = np.abs(Bfull @ zT - b)
-    R = np.sort(np.argpartition(-viol, r0 - 1)[:r0]) if r0 < m else np.arange(m)
-    hist = {"columns": [], "rows": [], "objective": []}
-    status, msg, it = "max_iter", f"stopped after max_iter={max_iter} generation rounds", 0
-    feas_tol = tol * max(c, 1e-300)
-    z = np.zeros(n)
-    eta = np.zeros(m)
     # exact-penalty weight: well above the multipliers' scale 1 / ||B_T||
     penalty = 1e4 / max(float(np.min(np.linalg.norm(Bfull, axis=0))), 1e-300)
+    lp = _RestrictedLP(b, c, penalty)
+    # rows: those violated most by the ℓ2 start (least squares on the start columns)
+    z0 = np.zeros(len(T)) if z_start is None else np.asarray(z_start, dtype=float)[T]
+    r0 = min(m, 2 * len(T) + 20)
+    viol = np.abs(Bfull @ z0 - b)
+    lp.add_rows(np.argpartition(-viol, r0 - 1)[:r0] if r0 < m else np.arange(m), Bfull)
+    lp.add_cols(T, Bfull)
+    hist = {"columns": [], "rows": [], "objective": []}
+    status, msg, it = "max_iter", f"stopped after max_iter={max_iter} generation rounds", 0
+    feas_tol = tol * max(c, 1e-300) + 1e-9 * c
+    z = np.zeros(n)
+    zT = np.zeros(len(T))
+    eta = np.zeros(m)
+    T_sol = list(T)
     for it in range(1, max_iter + 1):
-        res = _lp_restricted(Bfull[R], b[R], c, penalty)
-        if res.status != 0:
-            status, msg = "error", f"restricted LP: {res.message}"
+        ok, st, zT_new, slack, eta_rows = lp.solve()
+        if not ok:
+            status, msg = "error", f"restricted LP: {st}"
             break
-        k = len(T)
-        zT = res.x[:k] - res.x[k:2 * k]
-        slack = res.x[2 * k:]
-        marg = res.ineqlin.marginals
+        zT, T_sol = zT_new, list(lp.cols)
         eta = np.zeros(m)
-        eta[R] = marg[:R.size] - marg[R.size:]
+        eta[np.asarray(lp.rows)] = eta_rows
+        k = len(T_sol)
         hist["columns"].append(k)
-        hist["rows"].append(int(R.size))
+        hist["rows"].append(len(lp.rows))
         hist["objective"].append(float(np.abs(zT).sum()))
-        # primal: every row
         resid = Bfull @ zT - b
-        bad_rows = np.setdiff1d(np.flatnonzero(np.abs(resid) > c + feas_tol), R)
-        # dual: every column
+        in_rows = np.zeros(m, dtype=bool)
+        in_rows[lp.rows] = True
+        bad_rows = np.flatnonzero((np.abs(resid) > c + feas_tol) & ~in_rows)
         g = B.rmatvec(eta)
-        g[T] = 0.0
+        g[T_sol] = 0.0
         bad_cols = np.flatnonzero(np.abs(g) > 1.0 + tol)
         if bad_rows.size == 0 and bad_cols.size == 0:
             if np.max(slack, initial=0.0) <= feas_tol:
@@ -541,20 +637,18 @@ def _lp(B, b, c, T0, tol, max_iter, verbose):
                 status, msg = "infeasible", "the constraint set appears empty (slack stays positive)"
                 break
             penalty *= 100.0  # penalty not exact yet
+            lp.set_penalty(penalty)
             continue
-        if bad_rows.size:
-            add = bad_rows[np.argsort(-np.abs(resid[bad_rows]))[:max(2 * k, 20)]]
-            R = np.union1d(R, add)
         if bad_cols.size:
-            add = bad_cols[np.argsort(-np.abs(g[bad_cols]))[:max(5, k // 2)]]
-            T.extend(int(a) for a in add)
-            Bfull = np.column_stack([Bfull, B.cols(add)])
-            # rows active for the new columns are unknown: add the currently tightest ones
-            slack = c - np.abs(resid)
-            extra = np.argpartition(slack, min(m - 1, 2 * add.size))[:2 * add.size]
-            R = np.union1d(R, extra)
-    z[T] = zT
-    resid = Bfull @ zT - b
+            add = bad_cols[np.argsort(-np.abs(g[bad_cols]))[:max(16, k)]]
+            newcols = B.cols(add)
+            Bfull = np.column_stack([Bfull, newcols])
+            lp.add_cols(add, newcols)
+        if bad_rows.size:
+            add = bad_rows[np.argsort(-np.abs(resid[bad_rows]))[:max(20, k // 2)]]
+            lp.add_rows(add, Bfull)
+    z[T_sol] = zT
+    resid = Bfull[:, :len(T_sol)] @ zT - b
     viol = max(float(np.max(np.abs(resid))) - c, 0.0)
     g = B.rmatvec(eta)
     gap = max(float(np.max(np.abs(g))) - 1.0, 0.0)
@@ -735,6 +829,7 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     if method == "homotopy":
         z, status, it, rn, gap, hist, msg = _homotopy(B, b, bound, tol, max_iter or 4 * n, verbose)
     else:
+        z2 = None
         if support_hint is None:
             z2, *_ = _homotopy(B, b, bound * math.sqrt(m), tol, 4 * n, verbose)
             support_hint = np.flatnonzero(z2)
@@ -742,7 +837,7 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
             support_hint = np.asarray(support_hint, dtype=int).ravel()
             if support_hint.size and (support_hint.min() < 0 or support_hint.max() >= n):
                 raise ValueError(f"support_hint must hold column indices in [0, {n})")
-        z, status, it, rn, gap, hist, msg = _lp(B, b, bound, support_hint, tol, max_iter or 200, verbose)
+        z, status, it, rn, gap, hist, msg = _lp(B, b, bound, support_hint, tol, max_iter or 200, verbose, z2)
     info = SolverInfo(f"qcs:{method}", status, it, rn, float(np.abs(z).sum()), gap, B.n_matvec,
                       B.n_rmatvec, time.perf_counter() - t0, msg, hist)
     return z, info.warn_if_not_converged()
