@@ -5,8 +5,8 @@ from ..backend import get_array_module
 
 __all__ = ["fwht"]
 
-_SERIAL_MAX = 1 << 14  # below this many elements the thread-pool launch costs more than it saves
-_PARALLEL_INSIDE_ROW = 1 << 15  # rows at least this long with fewer rows than threads: split inside rows
+_SERIAL_MAX = 1 << 14  # up to this many real elements the thread-pool launch costs more than it saves
+_PARALLEL_INSIDE_ROW_BYTES = 1 << 17  # rows this long (>= 4 L1 blocks) with fewer rows than threads: split inside rows
 
 
 def fwht(x, axis=-1, normalize=False, out=None):
@@ -101,23 +101,32 @@ def _numba_kernels():
 def _fwht_cpu(x, axis, scale, normalize, out):
     kernels, num_threads = _numba_kernels()
     last = axis == x.ndim - 1
-    moved = x if last else np.moveaxis(x, axis, -1)
-    n = moved.shape[-1]
-    inplace = out is x and last and x.flags.c_contiguous and x.flags.writeable
-    work = x if inplace else np.array(moved, order="C", copy=True)
-    w2 = work.reshape(-1, n)
-    s = w2.dtype.type(scale)
-    if n <= 1:
-        if normalize:
-            w2 *= s
-    elif w2.size <= _SERIAL_MAX:
-        kernels.fwht_rows_serial(w2, s, normalize)
-    elif w2.shape[0] < num_threads() and n >= _PARALLEL_INSIDE_ROW:
-        kernels.fwht_long(w2, s, normalize)
+    n = x.shape[axis]
+    if out is not None and last and out.flags.c_contiguous and out.flags.writeable:
+        if out is not x:
+            np.copyto(out, x)  # transform in the caller's buffer: one copy, no temporary
+        work = out
     else:
-        kernels.fwht_rows(w2, s, normalize)
+        work = np.array(x if last else np.moveaxis(x, axis, -1), order="C", copy=True)
+    w2 = work.reshape(-1, n)
+    c = 1
+    if w2.dtype.kind == "c":  # H (re + i im) = H re + i H im: the interleaved real view, strides doubled
+        w2 = w2.view(w2.real.dtype)
+        c = 2
+    s = w2.dtype.type(scale)
+    if w2.size <= _SERIAL_MAX or n == 1:
+        kernels.fwht_serial(w2, 0, c, s, normalize)
+    elif w2.shape[0] < num_threads() and w2.shape[1] * w2.itemsize >= _PARALLEL_INSIDE_ROW_BYTES:
+        for r in range(w2.shape[0]):  # fewer rows than threads: parallel inside each row
+            row = w2[r:r + 1]
+            kernels.fwht_parallel(row, 1, c, s, normalize)
+            kernels.fwht_parallel(row, 2, c, s, normalize)
+    else:
+        kernels.fwht_parallel(w2, 0, c, s, normalize)
+    if work is out:
+        return out
     result = work if last else np.moveaxis(work, -1, axis)
-    if out is not None and result is not out:
+    if out is not None:
         out[...] = result
         return out
     return result
