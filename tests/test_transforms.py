@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from scipy.linalg import hadamard
@@ -124,3 +126,86 @@ def test_array_api_fwht_path_matches_dense(n, axis, rng):
     out = np.empty_like(x)
     fwht_xp(x, np, axis, 1 / np.sqrt(n), True, out)
     np.testing.assert_allclose(out, ref / np.sqrt(n), atol=1e-9)
+
+
+def _fwht_reference(x):
+    """Radix-2 butterflies in float64/complex128 NumPy (the defining recursion H_2n = [[H, H], [H, -H]])."""
+    y = np.array(x, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
+    b, n = y.reshape(-1, y.shape[-1]).shape
+    y = y.reshape(b, n)
+    h = 1
+    while h < n:
+        v = y.reshape(b, n // (2 * h), 2, h)
+        y = np.stack((v[:, :, 0] + v[:, :, 1], v[:, :, 0] - v[:, :, 1]), axis=2).reshape(b, n)
+        h *= 2
+    return y.reshape(np.shape(x))
+
+
+# lengths crossing every kernel level: scalar tail (< 32 reals), in-register groups (32), L1 blocks
+# (4096 float32 / 2048 float64), super-blocks (2^17 / 2^16), and the row-level column pass above them
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+@pytest.mark.parametrize("n", [2, 16, 32, 64, 128, 512, 4096, 8192, 2**16, 2**18])
+def test_fwht_every_kernel_level(dtype, n, rng):
+    rows = 3 if n <= 2**16 else 1
+    x = rng.standard_normal((rows, n))
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal((rows, n))
+    x = x.astype(dtype)
+    ref = _fwht_reference(x)
+    eps = np.finfo(x.real.dtype).eps
+    tol = 4 * eps * np.log2(n) * np.sqrt(n) * np.abs(x).max() * np.sqrt(n)
+    y = fwht(x)
+    assert y.dtype == dtype
+    assert np.abs(y - ref).max() <= tol
+    yn = fwht(x, normalize=True)
+    assert np.abs(yn - ref / np.sqrt(n)).max() <= tol / np.sqrt(n)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("n", [2**15, 2**17, 2**19])
+def test_fwht_long_row_parallel_tasks_match_serial(dtype, n, rng):
+    """The split of one long row into parallel pieces and column chunks (with normalization)."""
+    from cstoolbox.transforms import _fwht_numba as k
+    x = rng.standard_normal((1, n))
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal((1, n))
+    x = x.astype(dtype)
+    c = 2 if x.dtype.kind == "c" else 1
+    a, b = x.copy(), x.copy()
+    ra, rb = a.view(a.real.dtype), b.view(b.real.dtype)
+    s = 1 / math.sqrt(n)  # a Python float, as the public wrapper passes it
+    k.fwht_serial(ra, 0, c, s, True)
+    k.fwht_parallel(rb, 1, c, s, True)
+    k.fwht_parallel(rb, 2, c, s, True)
+    np.testing.assert_array_equal(a, b)  # same butterflies in the same order per element
+    np.testing.assert_allclose(fwht(x, normalize=True), a)
+
+
+def test_fwht_out_buffer_and_views(rng):
+    x = rng.standard_normal((5, 64)).astype(np.float32)
+    ref = _fwht_reference(x)
+    out = np.full_like(x, np.nan)
+    assert fwht(x, out=out) is out
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-4)
+    np.testing.assert_array_equal(x, x.copy())
+    # non-contiguous input and a non-contiguous out (axis 0): result lands in out
+    xt = rng.standard_normal((64, 5))
+    out_t = np.empty_like(xt)
+    assert fwht(xt, axis=0, out=out_t) is out_t
+    np.testing.assert_allclose(out_t, _fwht_reference(xt.T).T, atol=1e-9)
+    # strided view along the last axis
+    big = rng.standard_normal((4, 128))
+    np.testing.assert_allclose(fwht(big[:, ::2]), _fwht_reference(big[:, ::2]), atol=1e-9)
+    # in place on a C-contiguous complex array
+    z = (rng.standard_normal((2, 256)) + 1j * rng.standard_normal((2, 256))).astype(np.complex64)
+    zr = _fwht_reference(z)
+    assert fwht(z, out=z) is z
+    np.testing.assert_allclose(z, zr, rtol=1e-4, atol=1e-3)
+
+
+def test_fwht_read_only_input_is_not_written(rng):
+    x = rng.standard_normal(1024)
+    x.setflags(write=False)
+    np.testing.assert_allclose(fwht(x), _fwht_reference(x), atol=1e-9)
+    with pytest.raises(ValueError):
+        fwht(x, out=x)
