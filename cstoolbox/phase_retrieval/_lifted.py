@@ -2,6 +2,7 @@
 import warnings
 
 import numpy as np
+import scipy.fft as sfft
 
 from ..exceptions import ConditioningWarning
 from ._masks import check_masks, window_structure
@@ -34,15 +35,15 @@ def _J(W, d):
 
 
 def _g(window, d):
-    """Fast-path symbol ``g_k(m) = sum_j conj(w_j) w_{j+m} exp(2 pi i k j / d)``, shape (d, M)."""
+    """Fast-path symbol ``g_k(m) = sum_j conj(w_j) w_{j+m} exp(2 pi i k j / d)``, shape (M, d)."""
     delta = window.size
     M = 2 * delta - 1
-    A = np.zeros((d, M), dtype=np.complex128)
+    A = np.zeros((M, d), dtype=np.complex128)
     for mi in range(M):
         m = mi - (delta - 1)
         j = np.arange(max(0, -m), min(delta, delta - m))
-        A[j, mi] = np.conj(window[j]) * window[j + m]
-    return np.fft.ifft(A, axis=0) * d
+        A[mi, j] = np.conj(window[j]) * window[j + m]
+    return sfft.ifft(A, axis=-1, overwrite_x=True) * d
 
 
 class LiftedSystem:
@@ -61,7 +62,8 @@ class LiftedSystem:
         if ws is not None:
             self.fast = True
             window, K = ws
-            self.g = _g(window, self.d)
+            self.gT = _g(window, self.d)  # (M, d)
+            self.g = self.gT.T
             absg = np.abs(self.g)
             mn = absg.min()
             self.condition_number = float(absg.max() / mn) if mn > 0 else np.inf
@@ -91,13 +93,21 @@ class LiftedSystem:
                           f"{self.K} masks); expect large errors", ConditioningWarning, stacklevel=4)
 
     def solve(self, b):
-        bh = np.fft.fft(b, axis=-1)  # (..., K, d) over shifts l
         if self.fast:
-            Fb = np.fft.fft(bh, axis=-2)[..., self.cols, :] / self.K  # (..., M, k)
-            uh = np.swapaxes(Fb, -1, -2) / self.g  # (..., d, M)
-        else:
-            uh = np.matmul(self.Jinv, np.swapaxes(bh, -1, -2)[..., None])[..., 0]  # (..., d, M)
-        return np.fft.ifft(uh, axis=-2)
+            # real b: FFT over the shifts for k <= d/2 only, then the DFT over the masks; the other half
+            # follows from Fb(m, d - k) = conj(Fb(-m mod K, k))
+            d, K = self.d, self.K
+            h = d // 2 + 1
+            Fh = sfft.fft(sfft.rfft(b, axis=-1), axis=-2)  # (..., K, h)
+            Fb = np.empty(b.shape[:-2] + (self.M, d), dtype=np.complex128)
+            Fb[..., :h] = Fh[..., self.cols, :]
+            neg = (-self.cols) % K
+            Fb[..., h:] = np.conj(Fh[..., neg, :][..., d - np.arange(h, d)])
+            Fb /= self.gT * K
+            return np.ascontiguousarray(np.swapaxes(sfft.ifft(Fb, axis=-1, overwrite_x=True), -1, -2))
+        bh = sfft.fft(b, axis=-1)  # (..., K, d) over shifts l
+        uh = np.matmul(self.Jinv, np.swapaxes(bh, -1, -2)[..., None])[..., 0]  # (..., d, M)
+        return sfft.ifft(uh, axis=-2)
 
 
 def lifted_condition_number(masks, d):

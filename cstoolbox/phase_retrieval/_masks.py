@@ -127,17 +127,15 @@ def linear_masks(delta):
 
     Examples
     --------
-    >>> linear_masks(2)
-    array([[1.+0.j, 0.+0.j],
-           [1.+0.j, 1.+0.j],
-           [1.+0.j, 0.-1.j]])
+    >>> linear_masks(2).tolist()
+    [[(1+0j), 0j], [(1+0j), (1+0j)], [(1+0j), -1j]]
     """
     delta = _check_delta(delta)
     W = np.zeros((2 * delta - 1, delta), dtype=np.complex128)
     W[:, 0] = 1.0
     for i in range(1, delta):
         W[2 * i - 1, i] = 1.0
-        W[2 * i, i] = -1j
+        W[2 * i, i] = complex(0.0, -1.0)
     return W
 
 

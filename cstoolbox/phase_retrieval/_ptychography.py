@@ -11,7 +11,7 @@ from .._jit import njit
 from ..backend import check_random_state
 from ..exceptions import ConditioningWarning, ConvergenceWarning
 from ..solvers._info import SolverInfo
-from ._sync import smallest_eigenpair
+from ._sync import single_threaded_blas, smallest_eigenpair
 
 __all__ = ["exponential_probe", "scan_positions", "ptychography_measurements", "ptychography_blockpr"]
 
@@ -382,8 +382,9 @@ def ptychography_blockpr(intensities, probe, positions=None, sync="laplacian", s
         t1 = np.arange(n1)[:, None] / n1
         t2 = np.arange(n2)[None, :] / n2
         V0 = np.stack([(g0 * np.exp(2j * np.pi * (a * t1 + b * t2))).ravel() for a, b in kk], axis=1)
-        v, ei = smallest_eigenpair(None, V0, tol=tol, maxiter=maxiter, factorization=_SparseShiftInvert(L),
-                                   matvec=lambda V: L @ V, scale=float(2.0 * deg.max()))
+        with single_threaded_blas():
+            v, ei = smallest_eigenpair(None, V0, tol=tol, maxiter=maxiter, factorization=_SparseShiftInvert(L),
+                                       matvec=lambda V: L @ V, scale=float(2.0 * deg.max()))
         av = np.abs(v)
         g = np.where(av > 0, v / np.where(av > 0, av, 1.0), 1.0).reshape(n1, n2)
     else:

@@ -6,32 +6,57 @@ Band storage: ``Z[i, m + q]`` holds entry ``(i, (i + m) mod d)`` of a d x d peri
 import numpy as np
 import scipy.linalg
 
-from .._jit import njit, prange
+from .._jit import njit
+
+try:  # banded LAPACK gains nothing from threads; oversubscribed BLAS threads slow it down many times
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover
+    _threadpool_limits = None
 
 __all__ = ["PeriodicBandedCholesky", "smallest_eigenpair", "angular_synchronization", "estimate_magnitudes"]
 
 
 # ----------------------------------------------------------------------------------------- band helpers
+@njit
+def _hermitian_band_kernel(z, out):
+    n, d, M = z.shape
+    q = (M - 1) // 2
+    for s in range(n):
+        for i in range(d):
+            for mi in range(M):
+                j = (i + mi - q) % d
+                out[s, i, mi] = 0.5 * (z[s, i, mi] + np.conj(z[s, j, M - 1 - mi]))
+
+
 def hermitian_band(z):
     """``(X + X^*) / 2`` in band storage (any leading batch axes)."""
-    M = z.shape[-1]
+    z = np.asarray(z, dtype=np.complex128)
+    zz = np.ascontiguousarray(z.reshape((-1,) + z.shape[-2:]))
+    out = np.empty_like(zz)
+    _hermitian_band_kernel(zz, out)
+    return out.reshape(z.shape)
+
+
+@njit
+def _band_matvec_kernel(A, V, out):
+    d, M = A.shape
     q = (M - 1) // 2
-    out = np.empty_like(z)
-    for mi in range(M):
-        m = mi - q
-        out[..., :, mi] = 0.5 * (z[..., :, mi] + np.conj(np.roll(z[..., :, M - 1 - mi], -m, axis=-1)))
-    return out
+    p = V.shape[1]
+    for i in range(d):
+        for mi in range(M):
+            a = A[i, mi]
+            j = (i + mi - q) % d
+            for c in range(p):
+                out[i, c] += a * V[j, c]
 
 
 def band_matvec(A, V):
     """``A @ V`` for a periodic band ``A`` (d, M) and ``V`` (d,) or (d, p)."""
-    M = A.shape[1]
-    q = (M - 1) // 2
     vec = V.ndim == 1
-    V2 = V[:, None] if vec else V
-    out = np.zeros(V2.shape, dtype=np.result_type(A, V2))
-    for mi in range(M):
-        out += A[:, mi, None] * np.roll(V2, -(mi - q), axis=0)
+    V2 = np.ascontiguousarray(V[:, None] if vec else V)
+    dt = np.result_type(A, V2)
+    out = np.zeros(V2.shape, dtype=dt)
+    _band_matvec_kernel(np.ascontiguousarray(A, dtype=dt), V2.astype(dt, copy=False), out)
     return out[:, 0] if vec else out
 
 
@@ -54,6 +79,29 @@ def _fold_order(d):
     pos = np.empty(d, dtype=np.intp)
     pos[orig] = n
     return orig, pos
+
+
+@njit
+def _fold_bandwidth(pos, q):
+    d = pos.size
+    kd = 0
+    for i in range(d):
+        for m in range(q + 1):
+            kd = max(kd, abs(pos[i] - pos[(i + m) % d]))
+    return kd
+
+
+@njit
+def _fold_fill(A, pos, kd, ab):
+    """Upper band storage ab[kd + r - c, c] = A_folded[r, c] (r <= c) of the folded periodic band."""
+    d, M = A.shape
+    q = (M - 1) // 2
+    for i in range(d):
+        for mi in range(M):
+            j = (i + mi - q) % d
+            pi, pj = pos[i], pos[j]
+            if pi <= pj:
+                ab[kd + pi - pj, pj] = A[i, mi]
 
 
 class PeriodicBandedCholesky:
@@ -81,17 +129,10 @@ class PeriodicBandedCholesky:
         self.dtype = A.dtype
         orig, pos = _fold_order(d)
         self.orig = orig
-        i = np.repeat(np.arange(d), M)
-        mi = np.tile(np.arange(M), d)
-        j = (i + mi - q) % d
-        pi, pj = pos[i], pos[j]
-        keep = pi <= pj
-        kd = int(np.max(pj - pi)) if d > 1 else 0
+        kd = _fold_bandwidth(pos, q)
         self.kd = kd
-        ab = np.zeros((kd + 1, d), dtype=A.dtype)
-        ab[kd + pi[keep] - pj[keep], pj[keep]] = A.reshape(-1)[keep]
-        if not np.iscomplexobj(A):
-            ab = ab.real
+        ab = np.zeros((kd + 1, d), dtype=np.complex128 if np.iscomplexobj(A) else np.float64)
+        _fold_fill(np.ascontiguousarray(A, dtype=ab.dtype), pos, kd, ab)
         self.ab = ab
         self.pbtrf, self.pbtrs = scipy.linalg.get_lapack_funcs(("pbtrf", "pbtrs"), (ab,))
         self.sigma = None
@@ -122,6 +163,19 @@ class PeriodicBandedCholesky:
         out = np.empty_like(X)
         out[self.orig] = X
         return out
+
+
+class single_threaded_blas:
+    """Context manager limiting BLAS/LAPACK to one thread (no-op without threadpoolctl)."""
+
+    def __enter__(self):
+        self._ctx = _threadpool_limits(1, user_api="blas") if _threadpool_limits is not None else None
+        return self
+
+    def __exit__(self, *exc):
+        if self._ctx is not None:
+            self._ctx.restore_original_limits()
+        return False
 
 
 def _orth(W):
@@ -172,6 +226,29 @@ def smallest_eigenpair(A, V0, tol=1e-13, maxiter=60, factorization=None, matvec=
         v = V0[:, 0] / np.linalg.norm(V0[:, 0])
         return v, dict(eigenvalue=0.0, iterations=0, residual=0.0, converged=True, n_factor=0,
                        n_solve=0, shifts=[], residuals=[])
+    def rayleigh_ritz(Q):
+        AQ = matvec(Q)
+        H = Q.conj().T @ AQ
+        theta, Y = np.linalg.eigh(0.5 * (H + H.conj().T))
+        V = Q @ Y
+        AV = AQ @ Y
+        return theta, V, float(np.linalg.norm(AV[:, 0] - theta[0] * V[:, 0]))
+
+    def next_shift(theta, r_abs, sigma):
+        """A shift just below lambda_1: theta_1 minus the smaller of r and a Temple-type bound."""
+        target = theta[0] - r_abs
+        if theta.size > 1 and theta[1] > theta[0]:
+            target = max(target, theta[0] - r_abs ** 2 / (theta[1] - theta[0]))
+        return max(target, sigma)
+
+    def try_shift(target, fallback):
+        for _ in range(3):
+            if factorization.factor(target):
+                return True
+            target = fallback + 0.125 * (target - fallback)
+        return False
+
+    V = _orth(V0)
     sigma = -1e-10 * scale
     for _ in range(20):
         if factorization.factor(sigma):
@@ -179,23 +256,14 @@ def smallest_eigenpair(A, V0, tol=1e-13, maxiter=60, factorization=None, matvec=
         sigma *= 10.0
     else:  # pragma: no cover - A is far from positive semidefinite
         raise ValueError("smallest_eigenpair needs a positive semidefinite matrix")
-    V = _orth(V0)
     shifts, residuals = [], []
     converged = False
-    theta0 = np.nan
     res = np.inf
     it = 0
     best = (np.inf, V[:, 0])
     for it in range(1, maxiter + 1):
-        Q = _orth(factorization.solve(V))
-        AQ = matvec(Q)
-        H = Q.conj().T @ AQ
-        H = 0.5 * (H + H.conj().T)
-        theta, Y = np.linalg.eigh(H)
-        V = Q @ Y
-        AV = AQ @ Y
-        theta0 = float(theta[0])
-        res = float(np.linalg.norm(AV[:, 0] - theta0 * V[:, 0])) / scale
+        theta, V, r_abs = rayleigh_ritz(_orth(factorization.solve(V)))
+        res = r_abs / scale
         shifts.append(float(factorization.sigma))
         residuals.append(res)
         if res < best[0]:
@@ -205,16 +273,12 @@ def smallest_eigenpair(A, V0, tol=1e-13, maxiter=60, factorization=None, matvec=
             break
         if it >= 4 and res > 0.5 * min(residuals[-4:-1]) and min(residuals[:-1]) < 1e4 * tol:
             break  # stagnated at the roundoff floor
-        # raise the shift toward lambda_1 (kept below it: Cholesky must succeed)
-        target = theta0 - 2.0 * res * scale
-        rate = (theta0 - factorization.sigma) / (theta[1] - factorization.sigma) if theta.size > 1 else 1.0
-        if target > factorization.sigma and rate > 1e-3:
-            old = factorization.sigma
-            for _ in range(3):
-                if factorization.factor(target):
-                    break
-                target = old + 0.125 * (target - old)
-            else:
+        # raise the shift toward lambda_1 (kept below it: the Cholesky factorization must succeed)
+        old = factorization.sigma
+        rate = (theta[0] - old) / (theta[1] - old) if theta.size > 1 else 1.0
+        target = next_shift(theta, r_abs, old)
+        if target > old and rate > 1e-3:
+            if not try_shift(target, old):
                 factorization.factor(old)
     res_best, v = best
     v = v / np.linalg.norm(v)
@@ -263,12 +327,12 @@ def estimate_magnitudes(Z, method="diag"):
 
 
 # ---------------------------------------------------------------------------------- synchronization
-@njit(parallel=True)
+@njit
 def _greedy_kernel(Z, starts, real):
     n, d, M = Z.shape
     q = (M - 1) // 2
     out = np.zeros((n, d), dtype=np.complex128)
-    for s in prange(n):
+    for s in range(n):
         i0 = starts[s]
         out[s, i0] = 1.0
         for t in range(1, d):
@@ -364,7 +428,8 @@ def angular_synchronization(Z, method="laplacian", real=False, tol=1e-13, maxite
         return g0, dict(iterations=0, converged=True, residual=np.nan, n_factor=0, n_solve=0)
     A = _sync_matrix(Z, method, real)
     V0 = _initial_block(g0, min(block_size, Z.shape[0]), real)
-    v, info = smallest_eigenpair(A, V0, tol=tol, maxiter=maxiter)
+    with single_threaded_blas():
+        v, info = smallest_eigenpair(A, V0, tol=tol, maxiter=maxiter)
     if real:
         v = np.real(v)
         ph = np.where(v < 0, -1.0, 1.0)
