@@ -275,14 +275,12 @@ def estimate_norm(y, tau, row_scale=None, method="auto", warn=True):
     m = yv.shape[0]
     if np.ndim(tau) == 0:
         tau_v = np.full(m, _positive(tau, "tau"))
-        scalar_tau = True
     else:
         tau_v = _as_thresholds(tau, m, name="tau")
         if tau_v.ndim != 1:
             raise ValueError(f"tau must be a scalar or have shape ({m},), got {np.shape(tau)}")
         if not np.any(tau_v):
             raise ValueError("tau must not be all zero: zero thresholds carry no norm information")
-        scalar_tau = False
     if row_scale is None:
         sig = np.ones(m)
     else:
@@ -296,7 +294,6 @@ def estimate_norm(y, tau, row_scale=None, method="auto", warn=True):
     if method == "closed-form" and not equal:
         raise ValueError("the closed form needs one positive effective threshold tau/row_scale for all rows; "
                          "use method='mle'")
-    del scalar_tau
     lo, hi = _clip_bounds(m)
     Y = yv.reshape(m, -1)
     out = np.empty(Y.shape[1])
@@ -383,7 +380,7 @@ def adaptive_estimate_norm(A, x, tau, n_first=None, factor=OPTIMAL_THRESHOLD_RAT
     >>> rng = np.random.default_rng(0)
     >>> A = rng.standard_normal((4000, 30)); x = rng.standard_normal(30); x *= 0.4 / np.linalg.norm(x)
     >>> nhat, d = adaptive_estimate_norm(A, x, tau=0.1)
-    >>> bool(abs(nhat - 0.4) < 0.02), bool(abs(d["tau2"] / 0.4 - 1.575) < 0.2)
+    >>> bool(abs(nhat - 0.4) < 0.04), bool(1.0 < d["tau2"] / 0.4 < 1.7)   # conservative tau2 (margin)
     (True, True)
     """
     op = _dec._Measurement(A)
