@@ -107,13 +107,8 @@ class Alphabet:
     @classmethod
     def normalized(cls, levels):
         """The alphabet with ``levels`` values spanning exactly [-1, 1] (step 2/(levels-1))."""
-        if (
-            isinstance(levels, bool)
-            or not isinstance(levels, (numbers.Integral, np.integer))
-            or levels < 2
-        ):
-            raise ValueError(f"levels must be an even integer >= 2, got {levels!r}")
-        return cls(int(levels), 2.0 / (int(levels) - 1))
+        levels = cls(levels, 1.0).levels  # same validation (and errors) as the constructor
+        return cls(levels, 2.0 / (levels - 1))
 
     # -- attributes ---------------------------------------------------------------------
     levels = property(lambda self: self._levels, doc="Number of values (2K).")
