@@ -8,7 +8,10 @@ from ..backend import get_array_module
 __all__ = ["fwht"]
 
 _KERNEL_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128))
-_SERIAL_MAX = 1 << 14  # up to this many real elements the thread-pool launch costs more than it saves
+# Up to this many real elements (about 0.1-0.3 ms of single-thread work) the kernels run serially: the
+# parallel gain is at most 2x on 2 cores, while a thread-pool launch plus a barrier costs tens of us, and a
+# whole scheduler time slice (~10 ms, measured) when the cores are oversubscribed by other processes.
+_SERIAL_MAX = 1 << 17
 _PARALLEL_INSIDE_ROW_BYTES = 1 << 17  # rows this long (>= 4 L1 blocks) with fewer rows than threads: split inside rows
 
 
@@ -130,9 +133,9 @@ def _fwht_cpu(x, axis, scale, normalize, out):
         c = 2
     s = float(scale)  # a Python float: numba types it ~3 us faster than a NumPy scalar
     normalize = bool(normalize)  # one compiled signature whatever truthy value was passed
-    if w2.size <= _SERIAL_MAX or n == 1:
+    if w2.size <= _SERIAL_MAX or n == 1 or (threads := num_threads()) == 1:
         kernels.fwht_serial(w2, 0, c, s, normalize)
-    elif w2.shape[0] < num_threads() and w2.shape[1] * w2.itemsize >= _PARALLEL_INSIDE_ROW_BYTES:
+    elif w2.shape[0] < threads and w2.shape[1] * w2.itemsize >= _PARALLEL_INSIDE_ROW_BYTES:
         for r in range(w2.shape[0]):  # fewer rows than threads: parallel inside each row
             row = w2[r:r + 1]
             kernels.fwht_parallel(row, 1, c, s, normalize)
