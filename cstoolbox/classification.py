@@ -35,6 +35,7 @@ from .backend import check_random_state
 __all__ = ["BinaryDataClassifier", "membership_index"]
 
 _MAX_LEVELS = 20
+_MAX_TABLE = 2 ** 27   # entries of the (m, 2^L, G) membership table of the top level (1 GiB of float64)
 
 
 # ------------------------------------------------------------------------------------------- kernels
@@ -242,6 +243,11 @@ class BinaryDataClassifier(ClassifierMixin, BaseEstimator):
         self.n_projections_ = m
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         G = self.classes_.size
+        table = m * (1 << L) * G
+        if table > _MAX_TABLE:
+            raise ValueError(f"n_levels={L} with m={m} measurements and {G} classes needs a membership table of "
+                             f"{table:.3g} entries ({8 * table / 2**30:.1f} GiB per level); the limit is "
+                             f"{_MAX_TABLE:.3g}: reduce n_levels or n_projections")
         self.class_counts_ = np.bincount(y_idx, minlength=G)
         bits = self._bits(X)
         p = bits.shape[0]

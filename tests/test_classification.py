@@ -141,6 +141,8 @@ def test_bad_inputs():
         BinaryDataClassifier(n_levels=0).fit(X, y)
     with pytest.raises(ValueError, match="n_levels"):
         BinaryDataClassifier(n_projections=3, n_levels=4).fit(X, y)
+    with pytest.raises(ValueError, match="GiB"):
+        BinaryDataClassifier(n_projections=10000, n_levels=20).fit(X, y)
     with pytest.raises(TypeError, match="n_projections"):
         BinaryDataClassifier(n_projections=10.5).fit(X, y)
     with pytest.raises(ValueError, match="n_projections"):

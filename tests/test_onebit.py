@@ -167,6 +167,14 @@ def test_biht_recovers_direction(problem, decoder):
     assert np.count_nonzero(u) <= s
 
 
+def test_default_step_is_scale_invariant(problem):
+    A, x, s = problem
+    y = one_bit_sign(A @ x)
+    u1, i1 = normalized_biht(A, y, s)
+    u2, i2 = normalized_biht(A / np.sqrt(A.shape[0]), y, s)     # N(0, 1/m) entries: same iterates
+    assert np.allclose(u1, u2, atol=1e-10) and i1.iterations == i2.iterations
+
+
 def test_force_support_keeps_index(problem):
     A, x, s = problem
     y = one_bit_sign(A @ x)
@@ -278,8 +286,9 @@ def test_recover_batch_universality_and_determinism():
     one = onebit.recover(A, Y[:, 2], b, s, decoder="normalized_biht")
     assert np.array_equal(one.x, res.x[:, 2])
     assert np.array_equal(onebit.gaussian_thresholds(m, 0.5, random_state=3), b)
-    # operator input gives the same answer as the dense matrix (up to rounding)
-    op = onebit.recover(aslinearoperator(A), Y[:, 2], b, s, decoder="normalized_biht")
+    # operator input gives the same answer as the dense matrix (same step: operators estimate rms(A) by probes)
+    step = np.sqrt(2 * np.pi) / (m * np.sqrt(np.mean(onebit.lift(A, b / np.sqrt(np.mean(b * b))) ** 2)))
+    op = onebit.recover(aslinearoperator(A), Y[:, 2], b, s, decoder="normalized_biht", step=step)
     assert np.allclose(op.x, one.x, atol=1e-10)
 
 

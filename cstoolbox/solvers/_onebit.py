@@ -92,6 +92,17 @@ class _Measurement:
         if self.m < 1 or self.n < 1:
             raise ValueError(f"{name} must have at least one row and one column, got shape {self.shape}")
 
+    def entry_rms(self):
+        """Root-mean-square entry of A (1 for N(0, 1) entries): exact for matrices, 8 probes for operators."""
+        if self._dense is not None:
+            v = float(np.sqrt(np.mean(np.square(self._dense))))
+        elif hasattr(self, "_sparse"):
+            v = float(np.sqrt(self._sparse.multiply(self._sparse).sum() / (self.m * self.n)))
+        else:
+            G = np.random.default_rng(12345).standard_normal((self.n, 8))   # E||A g||^2 = ||A||_F^2
+            v = float(np.sqrt(np.sum(np.square(self.mv(G))) / (8 * self.m * self.n)))
+        return v if v > 0 and np.isfinite(v) else 1.0
+
     def dense(self):
         """The explicit matrix (built once from the operator when needed by an LP)."""
         if self._dense is None:
@@ -261,7 +272,7 @@ def _biht_core(name, A, y, sparsity, step, max_iter, tol, x0, force_support, nor
     max_iter = _check_positive_int(max_iter, "max_iter")
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
-    mu = np.sqrt(2 * np.pi) / op.m if step is None else _check_positive_float(step, "step")
+    mu = np.sqrt(2 * np.pi) / (op.m * op.entry_rms()) if step is None else _check_positive_float(step, "step")
     if x0 is None:
         x = _normalize(_hard_threshold(op.rmv(yv), s, force))
         if not np.any(x):
@@ -338,7 +349,9 @@ def biht(A, y, sparsity, step=None, max_iter=300, tol=1e-8, x0=None, force_suppo
     sparsity : int
         ``s``, number of non-zeros kept (forced indices included).
     step : float, optional
-        ``mu``; default ``sqrt(2 pi) / m`` (the normalized-BIHT step, right for N(0, 1) entries).
+        ``mu``; default ``sqrt(2 pi) / (m sigma)`` with ``sigma`` the root-mean-square entry of ``A`` (the
+        normalized-BIHT step ``sqrt(2 pi)/m`` for N(0, 1) entries, rescaled for normalized ensembles such
+        as N(0, 1/m)).
     max_iter : int
         Iteration limit.
     tol : float
