@@ -177,7 +177,7 @@ def main(argv=None):
                           [[r["d"], r["delta"], r["method"], r["time"], r["error_db"], r["status"]] for r in bl])
 
     # 4. audio spectrogram inversion
-    res, x, rec = audio_example(1024 if args.quick else 8192, 16, 40, rng)
+    res, x, rec = audio_example(1024 if args.quick else 2048, 16, 40, rng)
     results["audio"] = res
     fig, ax = pyplot.subplots(2, 1, figsize=(8, 4.5), sharex=True)
     tt = np.arange(x.size) / res["rate"]

@@ -77,7 +77,8 @@ def wirtinger_flow(b, masks, n_iter=2500, spectral_iter=200, mu_max=0.2, t0=330.
 
     Notes
     -----
-    With ``A`` normalized so that ``A^* A / m ~ I`` (``A <- A sqrt(m / nu)``, ``nu`` the mean symbol of the
+    Safeguard (not in the paper): a step that increases ``sum (|A z|^2 - b)^2`` is halved and the schedule is
+    scaled down, so the iteration cannot diverge.  With ``A`` normalized so that ``A^* A / m ~ I`` (``A <- A sqrt(m / nu)``, ``nu`` the mean symbol of the
     circulant ``A^* A``), the iteration is the paper's
     ``z <- z - mu_t / ||z_0||^2 * (1/m) sum_r (|a_r^* z|^2 - b_r) a_r a_r^* z``, and the spectral start is the
     top eigenvector of ``(1/m) sum_r b_r a_r a_r^*`` scaled to ``sqrt(sum b / nu)``.
@@ -116,27 +117,40 @@ def wirtinger_flow(b, masks, n_iter=2500, spectral_iter=200, mu_max=0.2, t0=330.
     gscale = m / nu ** 2
     status, it = "max_iter", 0
     hist = []
+    c = 1.0  # safeguard: halved whenever a step increases the misfit (the paper's schedule can diverge here)
+    n_halved = 0
+    z_prev, f_prev, step = None, np.inf, None
     for it in range(1, n_iter + 1):
         Az = op.forward(z)
-        grad = gscale * op.adjoint((np.abs(Az) ** 2 - b) * Az)
+        res = np.abs(Az) ** 2 - b
+        f = float(np.sum(res ** 2))
+        n_mv += 1
+        if z_prev is not None and not f <= f_prev:
+            z, c = z_prev, 0.5 * c
+            n_halved += 1
+            if c < 1e-12:
+                status = "stalled"
+                break
+            z = z_prev - 0.5 * step
+            step = 0.5 * step
+            continue
+        grad = gscale * op.adjoint(res * Az)
         if real:
             grad = grad.real
-        mu = min(1.0 - np.exp(-it / t0), mu_max)
+        mu = c * min(1.0 - np.exp(-it / t0), mu_max)
         step = (mu / z0n) * grad
+        z_prev, f_prev = z, f
         z = z - step
-        n_mv += 1
         change = np.linalg.norm(step) / max(np.linalg.norm(z), 1e-300)
         if it % 50 == 0:
             hist.append(float(change))
-        if not np.isfinite(change):
-            status = "diverged"
-            break
         if change < tol:
             status = "converged"
             break
     info = SolverInfo(solver="wirtinger_flow", status=status, iterations=it, residual_norm=_misfit(op, z, b),
                       n_matvec=n_mv, n_rmatvec=n_mv, time=time.perf_counter() - t_start,
-                      message=f"spectral init ({spectral_iter} power iterations), mu_max={mu_max}",
+                      message=f"spectral init ({spectral_iter} power iterations), mu_max={mu_max}, "
+                              f"step halved {n_halved} times by the misfit safeguard",
                       history={"relative_change_every_50": hist})
     if warn:
         info.warn_if_not_converged()
