@@ -1,4 +1,6 @@
-r"""Quantized random Fourier features: ΣΔ and distributed noise shaping (Zhang, Kannan, Cloninger, Saab).
+r"""Quantized random Fourier features: ΣΔ and distributed noise shaping.
+
+Zhang, Kannan, Cloninger, Saab (2024).
 
 Random Fourier features (RFF) :math:`z(x) = \cos(W^T x + \xi) \in [-1, 1]^m` with
 :math:`W_{:j} \sim N(0, 2\gamma I)` and :math:`\xi_j \sim U[0, 2\pi)` satisfy
@@ -57,7 +59,7 @@ _CHUNK_ELEMENTS = 1 << 21          # rows per chunk = this // n_components (16 M
 
 
 def _quantizers():
-    """The core quantizers module (imported lazily: the layer below may be absent at import time)."""
+    """The core quantizers module (imported lazily, on first use)."""
     from . import quantizers
     return quantizers
 
@@ -182,7 +184,7 @@ def rff_bits_per_sample(n_components, method="sigma_delta", order=1, levels=2, b
 
 
 class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    r"""Quantized random Fourier features for the Gaussian kernel, condensed (scikit-learn transformer).
+    r"""Quantized, condensed random Fourier features for the Gaussian kernel (a transformer).
 
     Drop-in companion of :class:`sklearn.kernel_approximation.RBFSampler`: ``fit`` draws
     ``m = n_components`` frequencies and offsets; ``transform`` computes the features
@@ -301,7 +303,9 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     >>> packed = q.pack(codes)                # compact storage: bits_per_sample_ / 8 bytes
     >>> packed.shape[1] * 8 == q.bits_per_sample_
     True
-    >>> np.allclose(q.unpack(packed), q.features_from_codes(codes)) and np.allclose(F, q.unpack(packed))
+    >>> np.allclose(q.unpack(packed), q.features_from_codes(codes))
+    True
+    >>> np.allclose(F, q.unpack(packed))
     True
     """
 
@@ -323,26 +327,28 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if not _is_int(self.levels) or self.levels < 2 or self.levels % 2:
-            raise ValueError(f"levels must be an even integer >= 2 (the alphabet size 2K), got {self.levels!r}")
+            raise ValueError("levels must be an even integer >= 2 (the alphabet size 2K), "
+                             f"got {self.levels!r}")
         if self.levels > 256:
-            raise ValueError(f"levels must be <= 256 (codes are stored as uint8), got {self.levels}")
+            raise ValueError(f"levels must be <= 256 (codes are uint8), got {self.levels}")
         order = self.order
         if self.method == "sigma_delta" and (not _is_int(order) or order not in (1, 2, 3)):
             raise ValueError(f"order must be 1, 2 or 3 for method='sigma_delta', got {order!r}")
         beta = None
         if self.method == "beta":
             beta = _DEFAULT_BETA if self.beta is None else self.beta
-            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not math.isfinite(beta):
+            if (isinstance(beta, bool) or not isinstance(beta, numbers.Real)
+                    or not math.isfinite(beta)):
                 raise ValueError(f"beta must be a finite number in (1, levels), got {beta!r}")
             beta = float(beta)
             if not 1.0 < beta < self.levels:
                 raise ValueError(
-                    f"beta must lie in (1, levels) = (1, {self.levels}) so that the scaled features stay "
-                    f"within the stability bound s(K - beta/2) > 0 and the error decays like beta^-lambda, "
-                    f"got {beta}")
+                    f"beta must lie in (1, levels) = (1, {self.levels}) so that the scaled "
+                    f"features stay within the stability bound s(K - beta/2) > 0 and the "
+                    f"error decays like beta^-lambda, got {beta}")
         lam = self.block_length
         if lam is None:
-            # the paper's choice when it divides n_components, else the largest admissible one that does
+            # the paper's choice when it divides n_components, else the largest admissible one
             if self.method == "sigma_delta":
                 candidates = [int(order) * t + 1 for t in (1, 0)]
             elif self.method == "beta":
@@ -355,12 +361,14 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         lam = int(lam)
         if self.n_components % lam:
             raise ValueError(
-                f"block_length={lam} must divide n_components={self.n_components}; use a multiple of "
-                f"{lam} for n_components (e.g. {lam * max(1, round(self.n_components / lam))})")
+                f"block_length={lam} must divide n_components={self.n_components}; use a "
+                f"multiple of {lam} for n_components "
+                f"(e.g. {lam * max(1, round(self.n_components / lam))})")
         if self.method == "sigma_delta" and (lam - 1) % order:
             raise ValueError(
-                f"block_length={lam} is incompatible with order={order}: sigma-delta condensation of order r "
-                f"needs block_length = r(t-1)+1, e.g. {[order * t + 1 for t in range(1, 4)]}")
+                f"block_length={lam} is incompatible with order={order}: sigma-delta "
+                f"condensation of order r needs block_length = r(t-1)+1, "
+                f"e.g. {[order * t + 1 for t in range(1, 4)]}")
         return lam, beta
 
     # ------------------------------------------------------------------ fit
@@ -440,13 +448,16 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.stability_bound_ = float(bound)
         reach = self.input_scale_          # |cos| <= 1, scaled for beta
         if reach > self.stability_bound_ * (1 + 1e-12):
-            what = {"sigma_delta": f"greedy sigma-delta of order {self.order} with levels={self.levels}",
-                    "one_bit_sigma_delta": f"one-bit sigma-delta (DGK filter) of order {self.order}",
+            what = {"sigma_delta":
+                    f"greedy sigma-delta of order {self.order} with levels={self.levels}",
+                    "one_bit_sigma_delta":
+                    f"one-bit sigma-delta (DGK filter) of order {self.order}",
                     "beta": f"beta noise shaping with beta={self.beta_}"}[scheme]
             warnings.warn(
-                f"{what} is stable only for |y| <= {self.stability_bound_:.4g}, but random Fourier features "
-                f"reach {reach:.4g}: the quantizer state may grow (the identity y - q = D^r u still holds, "
-                f"the error bounds do not); use order=1, more levels, or method='beta'",
+                f"{what} is stable only for |y| <= {self.stability_bound_:.4g}, but random "
+                f"Fourier features reach {reach:.4g}: the quantizer state may grow (the identity "
+                f"y - q = D^r u still holds, the error bounds do not); order=1 and method='beta' are "
+                f"stable on RFF inputs at every number of levels",
                 QuantizerInstabilityWarning, stacklevel=3)
 
     def _setup_storage(self):
@@ -478,7 +489,8 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _validate(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, accept_sparse="csr", reset=False, dtype=[np.float64, np.float32])
+        return validate_data(self, X, accept_sparse="csr", reset=False,
+                             dtype=[np.float64, np.float32])
 
     def _cos_features(self, Xc, dtype):
         """Unnormalized features cos(X W + xi) of a chunk, in ``dtype``."""
@@ -495,7 +507,7 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return z
 
     def _rng_for(self, X):
-        """Rounding generator: the fit seed and a hash of the batch (same batch -> same rounding)."""
+        """Rounding generator from a hash of the batch (same batch: same rounding)."""
         h = hashlib.blake2b(digest_size=8)
         if sp.issparse(X):
             for a in (X.data, X.indices, X.indptr):
@@ -513,9 +525,11 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if self.input_scale_ != 1.0:
             z *= z.dtype.type(self.input_scale_)
         if scheme == "sigma_delta":
-            out = qz.sigma_delta(z, order=int(self.order), alphabet=a, return_codes=return_codes, warn=False)
+            out = qz.sigma_delta(z, order=int(self.order), alphabet=a, return_codes=return_codes,
+                                 warn=False)
         elif scheme == "one_bit_sigma_delta":
-            out = qz.one_bit_sigma_delta(z, order=int(self.order), return_codes=return_codes, warn=False)
+            out = qz.one_bit_sigma_delta(z, order=int(self.order), return_codes=return_codes,
+                                         warn=False)
         elif scheme == "beta":
             out = qz.beta_encode(z, self.beta_, block_length=self.block_length_, alphabet=a,
                                  return_codes=return_codes, warn=False)
@@ -559,7 +573,7 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return out
 
     def transform_features(self, Z):
-        """Quantize and condense precomputed raw features ``Z = cos(X W + xi)`` (see :meth:`raw_features`).
+        """Quantize and condense precomputed raw features ``Z = cos(X W + xi)``.
 
         Lets several schemes that share ``random_state`` (hence the same frequencies) reuse one
         feature computation; ``transform(X)`` equals ``transform_features(raw_features(X))``
@@ -578,7 +592,8 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if Z.ndim != 2 or Z.shape[1] != self.n_components:
             raise ValueError(f"Z must have shape (n_samples, {self.n_components}), got {Z.shape}")
         if Z.dtype.kind != "f":
-            raise TypeError(f"Z must be a float array of raw features cos(XW + xi), got dtype {Z.dtype}")
+            raise TypeError(f"Z must be a float array of raw features cos(XW + xi), "
+                            f"got dtype {Z.dtype}")
         if not np.all(np.isfinite(Z)) or (Z.size and np.abs(Z).max() > 1.0 + 1e-6):
             raise ValueError("Z must hold finite raw features cos(XW + xi) in [-1, 1]")
         dtype = np.float32 if Z.dtype == np.float32 else np.float64
@@ -627,9 +642,11 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         check_is_fitted(self)
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != self.n_components:
-            raise ValueError(f"codes must have shape (n_samples, {self.n_components}), got {codes.shape}")
+            raise ValueError(f"codes must have shape (n_samples, {self.n_components}), "
+                             f"got {codes.shape}")
         if codes.dtype.kind not in "iu":
-            raise TypeError(f"codes must be integers in [0, {self.levels}), got dtype {codes.dtype}")
+            raise TypeError(f"codes must be integers in [0, {self.levels}), "
+                            f"got dtype {codes.dtype}")
         if codes.size and (codes.min() < 0 or codes.max() >= self.levels):
             raise ValueError(f"codes must lie in [0, {self.levels}), got values in "
                              f"[{codes.min()}, {codes.max()}]")
@@ -654,7 +671,7 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return out
 
     def pack(self, codes):
-        """Compact storage of the codes: what the condensed features need, ``bits_per_sample_`` bits a row.
+        """Compact storage of what the condensed features need: ``bits_per_sample_`` bits a row.
 
         For integer condensation vectors (ΣΔ, and MSQ / StocQ with ``block_length > 1``) the block
         sums ``v^T c`` (``(levels-1) sum(v) + 1`` possible values) are stored in mixed radix,
@@ -673,7 +690,8 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         codes = self._check_codes(codes)
         n = codes.shape[0]
         if self._v_int is not None:
-            sums = codes.reshape(n, self.n_features_out_, self.block_length_).astype(np.int64) @ self._v_int
+            blocks = codes.reshape(n, self.n_features_out_, self.block_length_)
+            sums = blocks.astype(np.int64) @ self._v_int
             words = -(-self.n_features_out_ // self._group)
             packed = _radix_pack(np.ascontiguousarray(sums), self._n_values, self._group, words)
             return packed.astype("<u8", copy=False).view(np.uint8).reshape(n, -1)
@@ -681,7 +699,8 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         packed = np.asarray(packed, dtype=np.uint8).reshape(n, -1)
         width = self.bits_per_sample_ // 8
         if packed.shape[1] != width:  # pragma: no cover - depends on the core's padding
-            packed = np.concatenate([packed, np.zeros((n, width - packed.shape[1]), np.uint8)], 1)[:, :width]
+            pad = np.zeros((n, max(0, width - packed.shape[1])), np.uint8)
+            packed = np.concatenate([packed, pad], 1)[:, :width]
         return packed
 
     def unpack(self, packed, dtype=np.float64):
@@ -786,7 +805,8 @@ def kernel_approximation(X, Y=None, *, estimator="quantized", transformer=None, 
     >>> X, Y = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
     >>> K = np.exp(-0.2 * ((X[:, None] - Y[None]) ** 2).sum(-1))
     >>> for est in ("rff", "semi", "stocq", "quantized"):
-    ...     Kh = kernel_approximation(X, Y, estimator=est, n_components=20000, gamma=0.2, random_state=0)
+    ...     Kh = kernel_approximation(X, Y, estimator=est, n_components=20000, gamma=0.2,
+    ...                               random_state=0)
     ...     print(est, bool(np.abs(Kh - K).max() < 0.06))
     rff True
     semi True
@@ -802,7 +822,8 @@ def kernel_approximation(X, Y=None, *, estimator="quantized", transformer=None, 
         if estimator == "stocq":
             params = {**params, "method": "stochastic", "block_length": 1}
         transformer = QuantizedRFF(**params).fit(X)
-    elif estimator == "stocq" and (transformer.method != "stochastic" or transformer.block_length_ != 1):
+    elif estimator == "stocq" and (transformer.method != "stochastic"
+                                   or transformer.block_length_ != 1):
         transformer = QuantizedRFF(**{**transformer.get_params(), "method": "stochastic",
                                       "block_length": 1}).fit(X)
     same = Y is None
