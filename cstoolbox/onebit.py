@@ -40,6 +40,7 @@ import warnings
 import numpy as np
 from scipy import optimize, special
 
+from ._progress import progress
 from .backend import check_random_state
 from .solvers import _onebit as _dec
 from .solvers._info import SolverInfo
@@ -647,7 +648,6 @@ def recover(A, y, thresholds, sparsity, decoder="lp", warn=True, verbose=False, 
     k = Y.shape[1]
     X = np.zeros((n, k))
     infos = []
-    from ._progress import progress  # noqa: PLC0415
     for j in progress(range(k), enabled=verbose and k > 1, desc="recover"):
         t0 = time.perf_counter()
         u, info = run(M, Y[:, j], s + 1, [n], warn, **decoder_options)

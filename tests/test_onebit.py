@@ -304,6 +304,14 @@ def test_hybrid_recover_and_callable_decoder():
     def my_decoder(M, y, sparsity, force_support):
         return passive(M, y, sparsity, force_support=force_support)
     b = onebit.gaussian_thresholds(800, 0.7, random_state=1)
+
+    def bad_decoder(M, y, sparsity, force_support):
+        u = np.zeros(M.shape[1])
+        u[0], u[-1] = 1.0, -1.0
+        return u / np.sqrt(2), None
+    with pytest.warns(ConvergenceWarning, match="degenerate"):
+        r0 = onebit.recover(A1, onebit.measure(A1, x, b), b, s, decoder=bad_decoder)
+    assert r0.info.status == "degenerate" and r0.norm == 0.0 and np.all(r0.x == 0)
     r1 = onebit.recover(A1, onebit.measure(A1, x, b), b, s, decoder=my_decoder)
     r2 = onebit.recover(A1, onebit.measure(A1, x, b), b, s, decoder="passive")
     assert np.array_equal(r1.x, r2.x)
