@@ -425,7 +425,11 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
                 break
             tau_old = tau_s
             newton = rnorm * (rnorm - sig) / dn
-            if rnorm >= sig:
+            if rnorm >= sig and sig > bp_tol:
+                # BPDN: the plain Newton step (superlinear; an overshoot shows as ||r|| < sigma and
+                # is corrected by a decreasing step; termination relies on the duality gap)
+                tau_s = tau_s + newton
+            elif rnorm >= sig:
                 # dual lower bound on the root: tau* >= (Re<x, g> + ||r|| (||r|| - sigma)) / ||g||_*
                 # (weak duality with y = (sigma/||r||) r); equals Newton's step at an exact solution
                 tau_s = max(tau_s, (xg - (dz * l1z if has_zero else 0.0)) / dn + newton)

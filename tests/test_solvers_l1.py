@@ -1,0 +1,226 @@
+"""Tests of the ℓ1 solver layer: prox maps, weighted ℓ1-ball projection, SPGL1, FISTA, ADMM."""
+import numpy as np
+import pytest
+
+from cstoolbox.solvers import (
+    admm_bpdn, cvx_weighted_bpdn, cvx_weighted_lasso, fista, fista_bpdn, hard_threshold, prox_l1,
+    prox_l2, project_l1_ball, project_l2_ball, project_linf_ball, project_weighted_l1_ball,
+    soft_threshold, spgl1, weighted_dual_norm, weighted_l1_norm,
+)
+
+
+# ---------------------------------------------------------------------------------- prox maps
+def test_soft_threshold_real_complex_weighted():
+    x = np.array([3.0, -0.5, -2.0, 0.0])
+    np.testing.assert_allclose(soft_threshold(x, 1.0), [2.0, 0.0, -1.0, 0.0])
+    np.testing.assert_allclose(soft_threshold(x, [0.0, 1.0, 3.0, 1.0]), [3.0, 0.0, 0.0, 0.0])
+    z = np.array([3 + 4j, 0.1j])
+    out = soft_threshold(z, 1.0)
+    np.testing.assert_allclose(out, [(3 + 4j) * 0.8, 0.0])
+    assert out.dtype == np.complex128
+    # prox identity: argmin 0.5|u - x|^2 + t|u| by brute force on a grid
+    grid = np.linspace(-5, 5, 200001)
+    for xv, t in [(2.3, 0.7), (-0.4, 1.0), (1.0, 0.0)]:
+        u = grid[np.argmin(0.5 * (grid - xv) ** 2 + t * np.abs(grid))]
+        assert abs(soft_threshold(np.array([xv]), t)[0] - u) < 1e-4
+    with pytest.raises(ValueError, match="non-negative"):
+        soft_threshold(x, -1.0)
+    with pytest.raises(ValueError, match="broadcast"):
+        soft_threshold(x, np.ones(3))
+
+
+def test_other_prox_maps():
+    np.testing.assert_allclose(prox_l1(np.array([2.0, -2.0]), 0.5, np.array([2.0, 0.0])), [1.0, -2.0])
+    np.testing.assert_allclose(prox_l2(np.array([3.0, 4.0]), 10.0), [0.0, 0.0])
+    np.testing.assert_allclose(project_l2_ball(np.array([3.0, 4.0]), 10.0), [3.0, 4.0])
+    np.testing.assert_allclose(project_linf_ball(np.array([2j, 0.5]), 1.0), [1j, 0.5])
+    np.testing.assert_allclose(hard_threshold(np.array([1.0, -3.0, 2.0]), 1), [0.0, -3.0, 0.0])
+    with pytest.raises(ValueError, match="lam"):
+        prox_l1(np.ones(2), -1.0)
+
+
+# -------------------------------------------------------------------------------- projection
+def _kkt_projection(x, z, tau, w):
+    """KKT of min 0.5||z - x||^2 s.t. sum w|z| <= tau: z = S_{lam w}(x) with lam >= 0, complementary."""
+    a = np.abs(x)
+    nrm = np.sum(w * np.abs(z))
+    assert nrm <= tau * (1 + 1e-10) + 1e-12
+    if np.sum(w * a) <= tau:
+        np.testing.assert_allclose(z, x)
+        return
+    assert abs(nrm - tau) <= 1e-9 * max(tau, 1)
+    pos = (w > 0) & (np.abs(z) > 0)
+    lam = np.median((a[pos] - np.abs(z[pos])) / w[pos])
+    np.testing.assert_allclose(a[pos] - np.abs(z[pos]), lam * w[pos], atol=1e-9)
+    inact = (w > 0) & (np.abs(z) == 0)
+    assert np.all(a[inact] <= lam * w[inact] + 1e-9)
+    np.testing.assert_allclose(z[w == 0], x[w == 0])
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_weighted_projection_kkt_and_brute_force(cplx):
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        n = int(rng.integers(1, 60))
+        x = rng.standard_normal(n) + (1j * rng.standard_normal(n) if cplx else 0)
+        w = rng.uniform(0, 1, n)
+        w[rng.random(n) < 0.2] = 0.0
+        tau = float(rng.uniform(0, 3))
+        z = project_weighted_l1_ball(x, tau, w)
+        _kkt_projection(x, z, tau, w)
+    # brute force in 2-D (real): closest grid point inside the ball
+    g = np.linspace(-3, 3, 1201)
+    G1, G2 = np.meshgrid(g, g)
+    for x, w, tau in [(np.array([2.0, 1.0]), np.array([1.0, 0.5]), 1.0),
+                      (np.array([-1.5, 2.5]), np.array([0.0, 1.0]), 0.7)]:
+        inside = w[0] * np.abs(G1) + w[1] * np.abs(G2) <= tau
+        d = (G1 - x[0]) ** 2 + (G2 - x[1]) ** 2
+        d[~inside] = np.inf
+        i = np.unravel_index(np.argmin(d), d.shape)
+        z = project_weighted_l1_ball(x, tau, w)
+        # z is feasible and at least as close to x as the best feasible grid point
+        assert w @ np.abs(z) <= tau + 1e-12
+        assert np.sum((z - x) ** 2) <= d[i] + 1e-12
+        np.testing.assert_allclose(z, [G1[i], G2[i]], atol=2e-2)
+
+
+def test_projection_against_cvxpy():
+    cp = pytest.importorskip("cvxpy")
+    rng = np.random.default_rng(1)
+    n = 40
+    x = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    w = rng.uniform(0, 1, n)
+    w[:4] = 0
+    z = project_weighted_l1_ball(x, 2.0, w)
+    v = cp.Variable(n, complex=True)
+    cp.Problem(cp.Minimize(cp.sum_squares(v - x)),
+               [cp.sum(cp.multiply(w, cp.abs(v))) <= 2.0]).solve(solver="CLARABEL")
+    np.testing.assert_allclose(z, v.value, atol=1e-5)
+
+
+def test_projection_large_michelot_fallback_and_edge_cases():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(5000)
+    for tau in [1e-3, 1.0, 100.0, 1e4]:
+        z = project_l1_ball(x, tau)
+        _kkt_projection(x, z, tau, np.ones(x.size))
+    np.testing.assert_allclose(project_l1_ball(x, 0.0), 0.0)
+    w = np.ones(3)
+    w[1] = 0
+    np.testing.assert_allclose(project_weighted_l1_ball(np.array([1.0, 5.0, -1.0]), 0.0, w),
+                               [0.0, 5.0, 0.0])
+    assert weighted_l1_norm(np.array([1.0, -2.0]), np.array([0.5, 1.0])) == 2.5
+    assert weighted_dual_norm(np.array([1.0, -2.0]), np.array([0.5, 1.0])) == 2.0
+    with pytest.raises(ValueError, match="tau"):
+        project_l1_ball(x, -1.0)
+    with pytest.raises(ValueError, match="weights"):
+        project_weighted_l1_ball(x, 1.0, -np.ones(x.size))
+    with pytest.raises(ValueError, match="weights"):
+        project_weighted_l1_ball(x, 1.0, np.ones(3))
+    with pytest.raises(ValueError, match="NaN"):
+        project_l1_ball(np.array([np.nan, 1.0]), 1.0)
+
+
+# --------------------------------------------------------------------------------- solvers
+def _problem(cplx, seed=0, m=30, n=80, k=6, noise=0.0):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n)) / np.sqrt(m)
+    x = np.zeros(n, complex if cplx else float)
+    T = rng.choice(n, k, replace=False)
+    x[T] = rng.standard_normal(k) + (1j * rng.standard_normal(k) if cplx else 0)
+    if cplx:
+        A = (A + 1j * rng.standard_normal((m, n)) / np.sqrt(m)) / np.sqrt(2)
+    b = A @ x
+    sigma = 0.0
+    if noise:
+        e = rng.standard_normal(m) + (1j * rng.standard_normal(m) if cplx else 0)
+        e *= noise * np.linalg.norm(b) / np.linalg.norm(e)
+        b = b + e
+        sigma = float(np.linalg.norm(e))
+    return A, b, x, T, sigma
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+@pytest.mark.parametrize("noise", [0.0, 0.05])
+@pytest.mark.parametrize("wmode", ["ones", "omega0", "omega_half"])
+def test_spgl1_matches_cvxpy(cplx, noise, wmode):
+    A, b, x, T, sigma = _problem(cplx, seed=3, noise=noise)
+    n = A.shape[1]
+    w = np.ones(n)
+    if wmode == "omega0":
+        w[T[:4]] = 0.0
+        w[[0, 1]] = 0.0
+    elif wmode == "omega_half":
+        w[np.r_[T[:3], [0, 1, 2]]] = 0.5
+    xs, info = spgl1(A, b, sigma=sigma, weights=w, tol=1e-6)
+    xc, ic = cvx_weighted_bpdn(A, b, w, sigma)
+    assert info.converged, info
+    assert ic.converged
+    assert np.linalg.norm(xs - xc) <= 1e-3 * np.linalg.norm(xc)
+    obj_c = np.sum(w * np.abs(xc))
+    assert abs(info.objective - obj_c) <= 1e-4 * obj_c
+    assert info.residual_norm <= sigma + 1e-5 * np.linalg.norm(b)
+    assert info.n_matvec > 0 and info.n_rmatvec > 0
+    assert np.iscomplexobj(xs) == cplx
+
+
+def test_spgl1_lasso_mode_optimality_and_operators():
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+    from cstoolbox.operators import aslinearoperator
+    A, b, x, T, _ = _problem(False, seed=4)
+    w = np.linspace(0.2, 1.0, A.shape[1])
+    tau = 0.5 * np.sum(w * np.abs(x))
+    xs, info = spgl1(A, b, tau=tau, weights=w, tol=1e-9)
+    assert info.converged
+    # optimality: tau ||A^T r||_{w,*} = <x, A^T r> and ||x||_w = tau
+    g = A.T @ (b - A @ xs)
+    r = b - A @ xs
+    assert r @ r > 1e-3 * (b @ b)  # a genuinely constrained LASSO
+    assert abs(tau * np.max(np.abs(g) / w) - xs @ g) <= 1e-6 * (r @ r)
+    assert abs(np.sum(w * np.abs(xs)) - tau) <= 1e-8 * tau
+    # same answer through a sparse matrix, a scipy LinearOperator and a cstoolbox operator
+    for Aop in (sp.csr_matrix(A), spla.aslinearoperator(A), aslinearoperator(A)):
+        xo, io = spgl1(Aop, b, tau=tau, weights=w, tol=1e-9)
+        np.testing.assert_allclose(xo, xs, atol=1e-7)
+
+
+def test_fista_and_admm_against_cvxpy():
+    A, b, x, T, sigma = _problem(False, seed=5, noise=0.05)
+    w = np.ones(A.shape[1])
+    w[T[:3]] = 0.0
+    lam = 0.02
+    xf, info = fista(A, b, lam=lam, weights=w, tol=1e-10, max_iter=20000)
+    xc, _ = cvx_weighted_lasso(A, b, lam, w)
+    assert info.converged
+    assert np.linalg.norm(xf - xc) <= 1e-4 * np.linalg.norm(xc)
+    xb, _ = cvx_weighted_bpdn(A, b, w, sigma)
+    xfb, ib = fista_bpdn(A, b, sigma=sigma, weights=w, tol=1e-6)
+    assert ib.converged and np.linalg.norm(xfb - xb) <= 1e-3 * np.linalg.norm(xb)
+    xa, ia = admm_bpdn(A, b, sigma=sigma, weights=w, tol=1e-7, max_iter=50000)
+    assert ia.converged and np.linalg.norm(xa - xb) <= 1e-3 * np.linalg.norm(xb)
+    with pytest.raises(ValueError, match="exactly one"):
+        fista(A, b)
+
+
+def test_solver_input_errors_and_nonconvergence():
+    A, b, x, T, _ = _problem(False, seed=6)
+    with pytest.raises(ValueError, match="sigma"):
+        spgl1(A, b, sigma=-1.0)
+    with pytest.raises(ValueError, match="rows"):
+        spgl1(A, b[:-1])
+    with pytest.raises(ValueError, match="NaN"):
+        spgl1(A, np.full_like(b, np.nan))
+    with pytest.raises(ValueError, match="weights"):
+        spgl1(A, b, weights=np.ones(3))
+    with pytest.raises(ValueError, match="x0"):
+        spgl1(A, b, x0=np.ones(3))
+    with pytest.raises(TypeError, match="A"):
+        spgl1("matrix", b)
+    xs, info = spgl1(A, b, max_iter=3)
+    assert info.status == "max_iter" and not info.converged
+    # b = 0 and ||b|| <= sigma give x = 0
+    x0, i0 = spgl1(A, np.zeros_like(b))
+    assert i0.converged and not np.any(x0)
+    x1, i1 = spgl1(A, b, sigma=2 * np.linalg.norm(b))
+    assert i1.converged and not np.any(x1)

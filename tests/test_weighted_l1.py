@@ -1,0 +1,215 @@
+"""Tests of cstoolbox.weighted_l1: support helpers, weighted_bpdn against cvxpy, iterative variants,
+the paper's conclusions at small scale, bad inputs, and the demos' --quick mode."""
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from cstoolbox.exceptions import ConvergenceWarning
+from cstoolbox.weighted_l1 import (
+    recovery_gamma, reweighted_l1, support_accuracy, support_from_previous,
+    synthetic_support_estimate, top_k_support, weighted_bpdn, weights_from_support,
+    weights_from_supports, wspgl1,
+)
+
+
+# ------------------------------------------------------------------------------ support helpers
+def test_weights_and_supports():
+    w = weights_from_support(6, [0, 2], 0.0)
+    np.testing.assert_array_equal(w, [0, 1, 0, 1, 1, 1])
+    mask = np.zeros(6, bool)
+    mask[[1, 5]] = True
+    np.testing.assert_array_equal(weights_from_support(6, mask, 0.5), [1, .5, 1, 1, 1, .5])
+    w = weights_from_supports(6, [[0, 1], [1, 2]], [0.5, 0.2])
+    np.testing.assert_array_equal(w, [0.5, 0.2, 0.2, 1, 1, 1])
+    with pytest.raises(ValueError, match="omega"):
+        weights_from_support(6, [0], 1.5)
+    with pytest.raises(ValueError, match="support"):
+        weights_from_support(6, [7], 0.5)
+    with pytest.raises(ValueError, match="same length"):
+        weights_from_supports(6, [[0]], [0.1, 0.2])
+
+
+def test_support_from_previous_energy_rule():
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal(300) * rng.random(300) ** 4
+    for energy in (0.5, 0.9, 0.99, 1.0):
+        T = support_from_previous(c, energy)
+        e = np.sum(c[T] ** 2) / np.sum(c ** 2)
+        assert e >= energy - 1e-12
+        # minimal: dropping the smallest kept entry falls below the threshold
+        smallest = T[np.argmin(np.abs(c[T]))]
+        assert (np.sum(c[T] ** 2) - c[smallest] ** 2) / np.sum(c ** 2) < energy
+        # it is the top-|T| set
+        np.testing.assert_array_equal(T, top_k_support(c, T.size))
+    assert support_from_previous(np.zeros(4)).size == 0
+    with pytest.raises(ValueError, match="energy"):
+        support_from_previous(c, 0.0)
+    with pytest.raises(ValueError, match="k"):
+        top_k_support(c, 301)
+
+
+def test_synthetic_support_estimate_accuracy_and_determinism():
+    T0 = np.arange(0, 80, 2)
+    for alpha in (0.0, 0.3, 0.5, 0.7, 1.0):
+        est = synthetic_support_estimate(T0, 200, 40, alpha, random_state=1)
+        assert est.size == 40 and np.unique(est).size == 40
+        assert support_accuracy(est, T0) == pytest.approx(round(alpha * 40) / 40)
+    a = synthetic_support_estimate(T0, 200, 20, 0.5, random_state=7)
+    b = synthetic_support_estimate(T0, 200, 20, 0.5, random_state=7)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="accuracy"):
+        synthetic_support_estimate(T0, 200, 60, 1.0, random_state=0)
+    with pytest.raises(ValueError, match="accuracy"):
+        synthetic_support_estimate(T0, 200, 10, 1.2)
+
+
+def test_recovery_gamma():
+    assert recovery_gamma(1.0, 1.0, 0.2) == 1.0
+    assert recovery_gamma(0.0, 1.0, 0.5) == pytest.approx(1.0)
+    assert recovery_gamma(0.0, 1.0, 0.7) < recovery_gamma(0.5, 1.0, 0.7) < 1.0
+    assert recovery_gamma(0.0, 1.0, 0.3) > 1.0
+
+
+# ------------------------------------------------------------------------------ weighted_bpdn
+def _problem(cplx, seed, m=24, n=60, k=5, noise=0.0):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n)) / np.sqrt(m)
+    if cplx:
+        A = (A + 1j * rng.standard_normal((m, n)) / np.sqrt(m)) / np.sqrt(2)
+    x = np.zeros(n, complex if cplx else float)
+    T = rng.choice(n, k, replace=False)
+    x[T] = rng.standard_normal(k) + (1j * rng.standard_normal(k) if cplx else 0)
+    y = A @ x
+    sigma = 0.0
+    if noise:
+        e = rng.standard_normal(m) + (1j * rng.standard_normal(m) if cplx else 0)
+        e *= noise * np.linalg.norm(y) / np.linalg.norm(e)
+        y, sigma = y + e, float(np.linalg.norm(e))
+    return A, y, x, T, sigma
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+@pytest.mark.parametrize("noise", [0.0, 0.05])
+def test_weighted_bpdn_solvers_agree_with_cvxpy(cplx, noise):
+    A, y, x, T, sigma = _problem(cplx, seed=11, noise=noise)
+    n = A.shape[1]
+    w = weights_from_supports(n, [T[:3], [0, 1]], [0.0, 0.4])  # omega = 0 and omega = 0.4
+    xc, ic = weighted_bpdn(A, y, w, sigma=sigma, solver="cvxpy")
+    assert ic.converged
+    # FISTA subproblems are too slow near the basis-pursuit limit: fista only with noise
+    for solver in ("spgl1", "admm") + (("fista",) if noise else ()):
+        xs, info = weighted_bpdn(A, y, w, sigma=sigma, solver=solver, tol=1e-6, max_iter=50000)
+        assert info.converged, (solver, info)
+        assert np.linalg.norm(xs - xc) <= 2e-3 * np.linalg.norm(xc), solver
+        assert np.iscomplexobj(xs) == cplx
+
+
+def test_weighted_bpdn_omega0_recovers_where_l1_fails():
+    # m too small for plain BP, but a correct estimate left unpenalized makes recovery exact
+    rng = np.random.default_rng(1)
+    n, m, k = 200, 50, 14
+    A = rng.standard_normal((m, n)) / np.sqrt(m)
+    x = np.zeros(n)
+    T = rng.choice(n, k, replace=False)
+    x[T] = rng.standard_normal(k)
+    y = A @ x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        x1, _ = weighted_bpdn(A, y)
+    xw, iw = weighted_bpdn(A, y, weights_from_support(n, T[:10], 0.0))
+    assert iw.converged
+    assert np.linalg.norm(xw - x) <= 1e-4 * np.linalg.norm(x)
+    assert np.linalg.norm(x1 - x) > 1e-2 * np.linalg.norm(x)
+
+
+def test_weighted_bpdn_bad_inputs_and_warning():
+    A, y, x, T, _ = _problem(False, seed=1)
+    n = A.shape[1]
+    with pytest.raises(ValueError, match="weights"):
+        weighted_bpdn(A, y, np.full(n, 1.5))
+    with pytest.raises(ValueError, match="weights"):
+        weighted_bpdn(A, y, np.full(n, np.nan))
+    with pytest.raises(ValueError, match="weights"):
+        weighted_bpdn(A, y, np.ones(n - 1))
+    with pytest.raises(ValueError, match="sigma"):
+        weighted_bpdn(A, y, sigma=-0.1)
+    with pytest.raises(ValueError, match="rows"):
+        weighted_bpdn(A, y[:-2])
+    with pytest.raises(ValueError, match="solver"):
+        weighted_bpdn(A, y, solver="lbfgs")
+    with pytest.raises(ValueError, match="NaN"):
+        weighted_bpdn(A, np.full_like(y, np.nan))
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        _, info = weighted_bpdn(A, y, max_iter=2)
+    assert info.status == "max_iter"
+
+
+def test_weighted_bpdn_operator_and_determinism():
+    from cstoolbox.operators import DCTOperator, SubsampledOrthogonalOperator
+    n, m = 128, 48
+    Phi = SubsampledOrthogonalOperator(m, n, "dct", random_signs=True, random_state=3)
+    A = Phi @ DCTOperator(n)
+    c = np.zeros(n)
+    c[[3, 10, 50, 77]] = [1.0, -2.0, 0.5, 1.5]
+    y = A @ c
+    x1, i1 = weighted_bpdn(A, y, weights_from_support(n, [3, 10], 0.3))
+    x2, i2 = weighted_bpdn(A, y, weights_from_support(n, [3, 10], 0.3))
+    assert i1.converged
+    np.testing.assert_array_equal(x1, x2)
+    assert np.linalg.norm(x1 - c) <= 1e-4 * np.linalg.norm(c)
+    assert i1.n_matvec >= i1.iterations and i1.time > 0
+
+
+# ------------------------------------------------------------------------- iterative variants
+def test_reweighted_l1_and_wspgl1_improve_on_l1():
+    rng = np.random.default_rng(2)
+    n, m, k = 128, 40, 13
+    errs = {"l1": [], "rw": [], "wspgl1": []}
+    for _ in range(3):
+        A = rng.standard_normal((m, n)) / np.sqrt(m)
+        x = np.zeros(n)
+        x[rng.choice(n, k, replace=False)] = rng.standard_normal(k)
+        y = A @ x
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            x1, _ = weighted_bpdn(A, y, max_iter=4000)
+            xr, ir = reweighted_l1(A, y, n_passes=4, max_iter=4000)
+            xw, iw = wspgl1(A, y, max_iter=4000)
+        assert len(ir.history["passes"]) == 5
+        for key, xh in (("l1", x1), ("rw", xr), ("wspgl1", xw)):
+            errs[key].append(np.linalg.norm(xh - x) / np.linalg.norm(x))
+    assert np.mean(errs["rw"]) < np.mean(errs["l1"])
+    assert np.mean(errs["wspgl1"]) < np.mean(errs["l1"])
+
+
+# ------------------------------------------------------------------ the paper at small scale
+def test_synthetic_demo_quick_reproduces_conclusions(tmp_path):
+    from cstoolbox.demos import weighted_l1_synthetic as demo
+    res = demo.main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    s = res["settings"]["sparse"]
+    # alpha = 0.7: omega = 0 beats omega = 1; alpha = 0.3 at the small m: omega = 1 beats omega = 0
+    assert s["60,0.7"]["mean_snr"][0] > s["60,0.7"]["mean_snr"][-1] + 20
+    assert s["60,0.3"]["mean_snr"][-1] > s["60,0.3"]["mean_snr"][0]
+    assert (tmp_path / "snr_sparse.png").stat().st_size > 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["trials"] == 2
+    # same seed -> same numbers
+    res2 = demo.run(quick=True, out=tmp_path / "again", progress=False)
+    assert res2["settings"]["sparse"]["60,0.7"]["mean_snr"] == s["60,0.7"]["mean_snr"]
+
+
+def test_audio_and_video_demos_quick(tmp_path):
+    from cstoolbox.demos import weighted_l1_audio, weighted_l1_video
+    ra = weighted_l1_audio.main(["--quick", "--out", str(tmp_path / "a"), "--no-progress"])
+    assert (tmp_path / "a" / "snr_per_frame.png").exists()
+    assert (tmp_path / "a" / "original.wav").exists()
+    assert len(list((tmp_path / "a").glob("weighted_l1_ratio*.wav"))) == 1
+    r = next(iter(ra["ratios"].values()))
+    assert np.isfinite(r["mean_snr_weighted"]) and np.isfinite(r["mean_snr_l1"])
+    rv = weighted_l1_video.main(["--quick", "--out", str(tmp_path / "v"), "--no-progress"])
+    assert (tmp_path / "v" / "psnr_per_frame.png").exists()
+    assert list((tmp_path / "v").glob("montage_*.png"))
+    r = next(iter(rv["ratios"].values()))
+    assert r["mean_psnr_weighted"] > r["mean_psnr_l1"]
