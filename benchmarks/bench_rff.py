@@ -7,7 +7,8 @@
    (pairs with distances on [0, 5], d = 50, gamma = 0.2; target >= 16x smaller). The float64 RFF
    RMSE is measured for several m and fitted as c / sqrt(m) to find the m giving the same RMSE.
 
-Usage: ``.venv/bin/python benchmarks/bench_rff.py [--quick]``; writes benchmarks/results/rff.json and rff.md.
+Usage: ``.venv/bin/python benchmarks/bench_rff.py [--quick]``; writes benchmarks/results/rff.json
+and rff.md.
 """
 import argparse
 import json
@@ -53,7 +54,8 @@ STORAGE = {
 def machine_info():
     import numba
     import sklearn
-    info = {"python": platform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__,
+    info = {"python": platform.python_version(), "numpy": np.__version__,
+            "sklearn": sklearn.__version__,
             "numba": numba.__version__, "cpu": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count()}
     try:
@@ -97,10 +99,12 @@ def bench_transform(n, d, m, repeats):
             r2, r2c = best_time(lambda: ref.transform(X), max(1, repeats - 1))
             anchor, anchor_c = min(r1, r2), min(r1c, r2c)
             rows.append({"dtype": np.dtype(dtype).name, "scheme": label, "n": n, "d": d, "m": m,
-                         "p": tr.n_features_out_, "qrff_s": t, "rbfsampler_s": anchor, "ratio": t / anchor,
+                         "p": tr.n_features_out_, "qrff_s": t, "rbfsampler_s": anchor,
+                         "ratio": t / anchor,
                          "qrff_cpu_s": tc, "rbfsampler_cpu_s": anchor_c, "cpu_ratio": tc / anchor_c,
                          "target_ratio": 1.5, "met": t / anchor <= 1.5})
-            print(f"{rows[-1]['dtype']:8s} {label:28s} qrff {t:.3f}s  rbf {anchor:.3f}s  ratio {t / anchor:.2f}"
+            print(f"{rows[-1]['dtype']:8s} {label:28s} qrff {t:.3f}s  rbf {anchor:.3f}s  "
+                  f"ratio {t / anchor:.2f}"
                   f"  (cpu ratio {tc / anchor_c:.2f})", flush=True)
     return rows
 
@@ -115,8 +119,8 @@ def bench_storage(n_pairs, trials):
     # float64 RFF: RMSE(m) measured, fitted as c / sqrt(m)
     rff_points = []
     for m in (250, 500, 1000, 2000, 4000):
-        vals = [rmse(kernel_approximation(X, Y, estimator="rff", n_components=m, gamma=0.2, random_state=t,
-                                          paired=True)) for t in range(trials)]
+        vals = [rmse(kernel_approximation(X, Y, estimator="rff", n_components=m, gamma=0.2,
+                                          random_state=t, paired=True)) for t in range(trials)]
         rff_points.append((m, math.sqrt(np.mean(np.square(vals)))))
     ms, es = np.array(rff_points).T
     c = float(np.exp(np.mean(np.log(es) + 0.5 * np.log(ms))))
@@ -134,9 +138,11 @@ def bench_storage(n_pairs, trials):
         m_equiv = (c / e) ** 2
         bytes_q = tr.bits_per_sample_ / 8
         bytes_f64 = 8 * m_equiv
-        rows.append({"scheme": label, "m": m, "p": tr.n_features_out_, "rmse": e, "bytes_per_sample": bytes_q,
+        rows.append({"scheme": label, "m": m, "p": tr.n_features_out_, "rmse": e,
+                     "bytes_per_sample": bytes_q,
                      "rff_m_at_equal_rmse": m_equiv, "rff_float64_bytes": bytes_f64,
-                     "compression": bytes_f64 / bytes_q, "target": 16.0, "met": bytes_f64 / bytes_q >= 16})
+                     "compression": bytes_f64 / bytes_q, "target": 16.0,
+                     "met": bytes_f64 / bytes_q >= 16})
         print(f"{label:30s} rmse {e:.4f} bytes {bytes_q:.0f} vs float64 RFF {bytes_f64:.0f}: "
               f"{bytes_f64 / bytes_q:.1f}x", flush=True)
     return {"rff_points": rff_points, "rff_fit_c": c, "rows": rows}
@@ -155,23 +161,31 @@ def main(argv=None):
            "time_s": time.perf_counter() - t0}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "rff.json").write_text(json.dumps(res, indent=2, default=float))
+    quick = " --quick" if args.quick else ""
+    t_table = format_table(
+        ["input", "scheme", "p (features out)", "QuantizedRFF [s]", "RBFSampler [s]", "ratio",
+         "CPU-time ratio", "met (wall <= 1.5x)"],
+        [[r["dtype"], r["scheme"], r["p"], f"{r['qrff_s']:.3f}", f"{r['rbfsampler_s']:.3f}",
+          f"{r['ratio']:.2f}", f"{r['cpu_ratio']:.2f}", r["met"]] for r in trows])
+    s_table = format_table(
+        ["scheme", "m", "p", "kernel RMSE", "bytes/sample (packed)", "float64 RFF m at equal RMSE",
+         "float64 bytes/sample", "smaller by", "met"],
+        [[r["scheme"], r["m"], r["p"], f"{r['rmse']:.4f}", f"{r['bytes_per_sample']:.0f}",
+          f"{r['rff_m_at_equal_rmse']:.0f}", f"{r['rff_float64_bytes']:.0f}",
+          f"{r['compression']:.1f}x", r["met"]] for r in storage["rows"]])
+    points = ", ".join(f"{m:.0f}: {e:.4f}" for m, e in storage["rff_points"])
     md = ["# QuantizedRFF benchmark", "",
-          f"Command: `.venv/bin/python benchmarks/bench_rff.py{' --quick' if args.quick else ''}`", "",
+          f"Command: `.venv/bin/python benchmarks/bench_rff.py{quick}`", "",
           "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items()), "",
-          f"## transform time, n={n}, d=64, m=2048 (best of repeats; RBFSampler in the same run; target <= 1.5x)",
+          f"## transform time, n={n}, d=64, m=2048 "
+          "(best of repeats; RBFSampler in the same run; target <= 1.5x)", "",
+          t_table, "",
+          "## storage at equal kernel RMSE "
+          "(d=50, pairs on [0, 5], gamma=0.2; target >= 16x smaller)",
           "",
-          format_table(["input", "scheme", "p (features out)", "QuantizedRFF [s]", "RBFSampler [s]", "ratio",
-                        "CPU-time ratio", "met (wall <= 1.5x)"],
-                       [[r["dtype"], r["scheme"], r["p"], f"{r['qrff_s']:.3f}", f"{r['rbfsampler_s']:.3f}",
-                         f"{r['ratio']:.2f}", f"{r['cpu_ratio']:.2f}", r["met"]] for r in trows]), "",
-          "## storage at equal kernel RMSE (d=50, pairs on [0, 5], gamma=0.2; target >= 16x smaller)", "",
-          "float64 RFF RMSE measured at m = " + ", ".join(f"{m:.0f}: {e:.4f}" for m, e in storage["rff_points"]) +
-          f"; fitted RMSE = {storage['rff_fit_c']:.3f} / sqrt(m).", "",
-          format_table(["scheme", "m", "p", "kernel RMSE", "bytes/sample (packed)", "float64 RFF m at equal RMSE",
-                        "float64 bytes/sample", "smaller by", "met"],
-                       [[r["scheme"], r["m"], r["p"], f"{r['rmse']:.4f}", f"{r['bytes_per_sample']:.0f}",
-                         f"{r['rff_m_at_equal_rmse']:.0f}", f"{r['rff_float64_bytes']:.0f}",
-                         f"{r['compression']:.1f}x", r["met"]] for r in storage["rows"]]), ""]
+          f"float64 RFF RMSE measured at m = {points}; "
+          f"fitted RMSE = {storage['rff_fit_c']:.3f} / sqrt(m).", "",
+          s_table, ""]
     (RESULTS / "rff.md").write_text("\n".join(md))
     print("\n".join(md))
     return 0

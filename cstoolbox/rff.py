@@ -456,8 +456,8 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             warnings.warn(
                 f"{what} is stable only for |y| <= {self.stability_bound_:.4g}, but random "
                 f"Fourier features reach {reach:.4g}: the quantizer state may grow (the identity "
-                f"y - q = D^r u still holds, the error bounds do not); order=1 and method='beta' are "
-                f"stable on RFF inputs at every number of levels",
+                f"y - q = D^r u still holds, the error bounds do not); order=1 and "
+                f"method='beta' are stable on RFF inputs at every number of levels",
                 QuantizerInstabilityWarning, stacklevel=3)
 
     def _setup_storage(self):

@@ -1,4 +1,4 @@
-"""Tests for cstoolbox.rff: quantized random Fourier features (Zhang, Kannan, Cloninger, Saab 2024)."""
+"""Tests for cstoolbox.rff: quantized random Fourier features (Zhang et al. 2024)."""
 import math
 import warnings
 
@@ -9,8 +9,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from cstoolbox import quantizers as qz
 from cstoolbox.exceptions import QuantizerInstabilityWarning
-from cstoolbox.rff import QuantizedRFF, _radix_group, _radix_pack, _radix_unpack, kernel_approximation, \
-    rff_bits_per_sample
+from cstoolbox.rff import (QuantizedRFF, _radix_group, _radix_pack, _radix_unpack,
+                           kernel_approximation, rff_bits_per_sample)
 
 
 def _data(n=30, d=5, seed=0, dtype=np.float64):
@@ -57,14 +57,15 @@ def test_features_codes_pack_agree_with_dense_reference(params):
     F = tr.transform(X)
     codes = tr.transform_codes(X)
     assert codes.dtype == np.uint8 and codes.shape == (30, 60) and codes.max() < tr.levels
-    # dense reference: z = cos(X W + xi), the core quantizer, V from the core's condensation operator
+    # dense reference: z = cos(X W + xi), the core quantizer, V from the core's condensation op.
     z = np.cos(X @ tr.random_weights_ + tr.random_offset_)
     a = qz.Alphabet.normalized(tr.levels)
     q_codes = a.values[codes]
     lam, p = tr.block_length_, tr.n_features_out_
     if params["method"] in ("sigma_delta", "beta"):
         kind = params["method"]
-        V = qz.condensation_operator(kind, 60, lam, order=params.get("order"), beta=params.get("beta"),
+        V = qz.condensation_operator(kind, 60, lam, order=params.get("order"),
+                                     beta=params.get("beta"),
                                      normalization="rff", levels=tr.levels).todense()
     else:
         V = np.kron(np.eye(p), np.ones(lam)) * math.sqrt(2.0 / p) / math.sqrt(lam)
@@ -76,20 +77,22 @@ def test_features_codes_pack_agree_with_dense_reference(params):
     # the codes are those of the core quantizer applied to the (scaled) features
     y = tr.input_scale_ * z
     if params["method"] == "sigma_delta" and tr.levels == 2 and tr.order > 1:
-        _, ref_codes, v = qz.one_bit_sigma_delta(y, order=tr.order, return_codes=True, return_state=True,
-                                                 warn=False)
+        _, ref_codes, v = qz.one_bit_sigma_delta(y, order=tr.order, return_codes=True,
+                                                 return_state=True, warn=False)
     elif params["method"] == "sigma_delta":
-        _, ref_codes, u = qz.sigma_delta(y, order=tr.order, alphabet=a, return_codes=True, return_state=True,
-                                         warn=False)
+        _, ref_codes, u = qz.sigma_delta(y, order=tr.order, alphabet=a, return_codes=True,
+                                         return_state=True, warn=False)
         # defining identity y - q = D^r u
         D = qz.difference_matrix(60, tr.order)
-        np.testing.assert_allclose(y - a.values[ref_codes], (D @ u.T).T, atol=1e-12 * (1 + np.abs(u).max()) * 2 ** tr.order)
+        tol = 1e-12 * (1 + np.abs(u).max()) * 2 ** tr.order
+        np.testing.assert_allclose(y - a.values[ref_codes], (D @ u.T).T, atol=tol)
     elif params["method"] == "beta":
-        _, ref_codes, u = qz.beta_encode(y, tr.beta_, block_length=lam, alphabet=a, return_codes=True,
+        _, ref_codes, u = qz.beta_encode(y, tr.beta_, block_length=lam, alphabet=a,
+                                         return_codes=True,
                                          return_state=True, warn=False)
         H = qz.beta_matrix(60, tr.beta_, lam)
         np.testing.assert_allclose(y - a.values[ref_codes], (H @ u.T).T, atol=1e-12)
-        assert np.abs(u).max() <= a.step / 2 + 1e-12      # inside the stability bound: bounded state
+        assert np.abs(u).max() <= a.step / 2 + 1e-12      # inside the stability bound
     elif params["method"] == "msq":
         _, ref_codes = qz.msq(y, a, return_codes=True)
     else:
@@ -225,11 +228,14 @@ def test_radix_pack_roundtrip_and_bits():
         vals = rng.integers(0, n_values, (5, 97))
         vals[0] = n_values - 1
         words = -(-97 // g)
-        np.testing.assert_array_equal(_radix_unpack(_radix_pack(vals, n_values, g, words), n_values, g, 97), vals)
+        packed = _radix_pack(vals, n_values, g, words)
+        np.testing.assert_array_equal(_radix_unpack(packed, n_values, g, 97), vals)
 
 
-@pytest.mark.parametrize("params", [dict(order=1, levels=2, block_length=2), dict(order=1, levels=4, block_length=4),
-                                    dict(order=2, levels=4, block_length=5), dict(method="beta", levels=4),
+@pytest.mark.parametrize("params", [dict(order=1, levels=2, block_length=2),
+                                    dict(order=1, levels=4, block_length=4),
+                                    dict(order=2, levels=4, block_length=5),
+                                    dict(method="beta", levels=4),
                                     dict(method="stochastic", levels=4)])
 def test_bits_per_sample_close_to_paper_formula(params):
     with warnings.catch_warnings():
@@ -238,7 +244,8 @@ def test_bits_per_sample_close_to_paper_formula(params):
     formula = rff_bits_per_sample(3000, tr.method, tr.order, tr.levels, tr.block_length_)
     assert formula <= tr.bits_per_sample_ <= 1.12 * formula + 64
     assert rff_bits_per_sample(3000, "sigma_delta", 1, 2, 2) == pytest.approx(1500 * math.log2(3))
-    assert rff_bits_per_sample(3000, "sigma_delta", 2, 4, 3) == pytest.approx(1000 * (2 * 2 + math.log2(3) - 2))
+    expected = 1000 * (2 * 2 + math.log2(3) - 2)
+    assert rff_bits_per_sample(3000, "sigma_delta", 2, 4, 3) == pytest.approx(expected)
 
 
 # --------------------------------------------------------------------------- estimators
@@ -257,8 +264,8 @@ def test_unbiased_estimators_and_one_bit_bias():
         tr = QuantizedRFF(n_components=4000, gamma=gamma, random_state=t).fit(X)
         for e in ("rff", "semi", "one_bit"):
             est[e].append(kernel_approximation(X, Y, estimator=e, transformer=tr, paired=True))
-        est["stocq"].append(kernel_approximation(X, Y, estimator="stocq", n_components=4000, gamma=gamma,
-                                                 random_state=100 + t, paired=True))
+        est["stocq"].append(kernel_approximation(X, Y, estimator="stocq", n_components=4000,
+                                                 gamma=gamma, random_state=100 + t, paired=True))
     # per-pair standard error of a 12 x 4000-feature average: <= sqrt(4/48000) ~ 0.009
     for e in ("rff", "semi", "stocq"):
         mean = np.mean(est[e], axis=0)
@@ -277,7 +284,8 @@ def test_transform_features_equals_transform():
         tr = _fit(params, X)
         Z = tr.raw_features(X)
         np.testing.assert_allclose(tr.transform_features(Z), tr.transform(X), atol=1e-12)
-        np.testing.assert_allclose((2 / 60) * Z @ Z.T, kernel_approximation(X, estimator="rff", transformer=tr))
+        np.testing.assert_allclose((2 / 60) * Z @ Z.T,
+                                   kernel_approximation(X, estimator="rff", transformer=tr))
     with pytest.raises(ValueError, match="Z must have shape"):
         tr.transform_features(Z[:, :5])
     with pytest.raises(ValueError, match=r"in \[-1, 1\]"):
@@ -289,14 +297,14 @@ def test_full_kernel_matrix_and_paired_agree():
     tr = QuantizedRFF(n_components=600, gamma=0.2, random_state=0).fit(X)
     for e in ("quantized", "semi", "one_bit", "rff"):
         K = kernel_approximation(X, Y, estimator=e, transformer=tr)
-        np.testing.assert_allclose(np.diag(K), kernel_approximation(X, Y, estimator=e, transformer=tr, paired=True),
-                                   atol=1e-12)
+        paired = kernel_approximation(X, Y, estimator=e, transformer=tr, paired=True)
+        np.testing.assert_allclose(np.diag(K), paired, atol=1e-12)
     F = tr.transform(X)
     np.testing.assert_allclose(kernel_approximation(X, transformer=tr), F @ F.T)
 
 
 def test_noise_shaping_quantization_error_decays_fast_at_fixed_p():
-    """ΣΔ error ~ lambda^(-r+1/2), beta error ~ beta^-lambda at fixed p (the paper's per-bit regime)."""
+    """ΣΔ error ~ lambda^(-r+1/2), beta error ~ beta^-lambda at fixed p (the per-bit regime)."""
     from cstoolbox.demos.quantized_rff import _unquantized_condensed
     X, Y, _ = _pairs(n=200, d=20)
     errs = {}
@@ -305,7 +313,8 @@ def test_noise_shaping_quantization_error_decays_fast_at_fixed_p():
             tr = QuantizedRFF(n_components=100 * lam, gamma=0.2, block_length=lam, random_state=0,
                               **params).fit(X)
             est = kernel_approximation(X, Y, transformer=tr, paired=True)
-            ref = np.einsum("ij,ij->i", _unquantized_condensed(tr, X), _unquantized_condensed(tr, Y))
+            ref = np.einsum("ij,ij->i", _unquantized_condensed(tr, X),
+                            _unquantized_condensed(tr, Y))
             errs[name, lam] = np.sqrt(np.mean((est - ref) ** 2))
     assert errs["sd1", 16] < 0.5 * errs["sd1", 2]
     assert errs["beta", 16] < 1e-2 * errs["beta", 2]
@@ -313,12 +322,12 @@ def test_noise_shaping_quantization_error_decays_fast_at_fixed_p():
 
 def test_demo_quick(tmp_path, monkeypatch):
     from cstoolbox.demos import quantized_rff as demo
-    # the quick run below shrinks the two slowest experiments further; the full numbers are in docs/rff.md
+    # the quick run shrinks the slowest experiments further; the full numbers are in docs/rff.md
     monkeypatch.setattr(demo, "SVM_MS", (240,))
     res = demo.run(quick=True, out=tmp_path, progress_bar=False, trials=1)
     assert (tmp_path / "results.json").exists() and (tmp_path / "error_vs_bits.png").exists()
     assert (tmp_path / "results.md").read_text().startswith("# Quantized random Fourier features")
-    # the spec's kernel-approximation numbers (d=50, 1000 pairs, gamma=0.2, m=3000), one trial, within 15%
+    # the spec's kernel-approximation numbers (d=50, 1000 pairs, gamma=0.2, m=3000), 1 trial, 15%
     kt = res["kernel_approximation"]["within_15pct"]
     assert all(kt.values()), kt
     acc = res["svm_digits"]["accuracy"]

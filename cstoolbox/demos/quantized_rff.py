@@ -22,7 +22,8 @@ from cstoolbox.demos._common import demo_parser, format_table, plt, prepare_out,
 from cstoolbox.exceptions import QuantizerInstabilityWarning
 from cstoolbox.rff import QuantizedRFF, _raw_estimate, kernel_approximation, rff_bits_per_sample
 
-DESCRIPTION = "Quantized random Fourier features: kernel approximation, SVM on digits, error vs bits, KRR, MMD"
+DESCRIPTION = ("Quantized random Fourier features: kernel approximation, SVM on digits, "
+               "error vs bits, KRR, MMD")
 
 # The authors' numbers (shared/specs/embeddings_rff.md).
 SPEC_KERNEL = {"rff": 0.0165, "semi": 0.0181, "one_bit": 0.0781}
@@ -77,7 +78,7 @@ def kernel_table(m=3000, n_pairs=1000, d=50, gamma=0.2, n_trials=1, seed=0, verb
     for t in progress(range(n_trials), enabled=verbose, desc="kernel approximation"):
         rs = 1000 * seed + t
         base = QuantizedRFF(n_components=m, gamma=gamma, random_state=rs).fit(X)
-        # every estimator below uses the same frequencies (same random_state): compute cos(XW + xi) once
+        # every estimator below uses the same frequencies (same random_state): one cos(XW + xi)
         zx, zy = base.raw_features(X), base.raw_features(Y)
         for est in ("rff", "semi", "one_bit"):
             add(est, _raw_estimate(zx, zy, est, paired=True))
@@ -90,8 +91,8 @@ def kernel_table(m=3000, n_pairs=1000, d=50, gamma=0.2, n_trials=1, seed=0, verb
     return {key: math.sqrt(np.mean(v)) for key, v in sq.items()}
 
 
-def svm_digits(ms=SVM_MS, n_trials=30, seed=0, schemes=("rff", "stocq", "sd1_lam2", "sd2_lam3", "beta1.1_lam2"),
-               verbose=False):
+def svm_digits(ms=SVM_MS, n_trials=30, seed=0,
+               schemes=("rff", "stocq", "sd1_lam2", "sd2_lam3", "beta1.1_lam2"), verbose=False):
     """Test accuracy of SVC(C=1) on (quantized) RFF of the digits, mean over trials."""
     from sklearn.datasets import load_digits
     from sklearn.kernel_approximation import RBFSampler
@@ -123,7 +124,7 @@ def svm_digits(ms=SVM_MS, n_trials=30, seed=0, schemes=("rff", "stocq", "sd1_lam
 
 BITS_CONFIGS = {
     # key: (label, QuantizedRFF params, sweep): memoryless schemes sweep m (no condensation);
-    # noise-shaping schemes keep p = m / block_length fixed and sweep block_length (the paper's regime).
+    # noise-shaping schemes keep p = m / block_length fixed and sweep block_length (paper's regime).
     "msq_K1": ("MSQ 1 bit", dict(method="msq", levels=2), "m"),
     "msq_K2": ("MSQ 2 bits", dict(method="msq", levels=4), "m"),
     "stocq_K1": ("StocQ 1 bit", dict(method="stochastic", levels=2), "m"),
@@ -137,15 +138,15 @@ NOISE_SHAPING = ("sd1_K1", "sd2_K1", "sd1_K2", "beta1.5_K1")
 
 
 def _unquantized_condensed(tr, X):
-    """<V z(x), V z(y)> features with the transformer's frequencies and condensation (no quantizer)."""
+    """Unquantized condensed features V z(x) with the transformer's frequencies and V."""
     z = tr.raw_features(np.asarray(X, dtype=np.float64))
     v = tr.condensation_vector_
     p = tr.n_features_out_
     return (z.reshape(len(z), p, tr.block_length_) @ v) * (math.sqrt(2.0 / p) / np.linalg.norm(v))
 
 
-def bits_experiment(ms=(250, 500, 1000, 2000, 4000), p=250, n_pairs=500, d=50, gamma=0.2, n_trials=2, seed=0,
-                    verbose=False, lambdas=None):
+def bits_experiment(ms=(250, 500, 1000, 2000, 4000), p=250, n_pairs=500, d=50, gamma=0.2,
+                    n_trials=2, seed=0, verbose=False, lambdas=None):
     """Kernel RMSE (total, and quantization part) against the bits stored per sample.
 
     Memoryless schemes (MSQ, StocQ) use ``m`` in ``ms``; noise-shaping schemes keep ``p`` condensed
@@ -159,32 +160,38 @@ def bits_experiment(ms=(250, 500, 1000, 2000, 4000), p=250, n_pairs=500, d=50, g
         if sweep == "m":
             jobs += [(key, m, 1) for m in ms]
         else:
-            lams = sweep if lambdas is None else [lam for lam in sweep if lam in lambdas or sweep.index(lam) < 2]
+            lams = sweep if lambdas is None else [
+                lam for lam in sweep if lam in lambdas or sweep.index(lam) < 2]
             jobs += [(key, p * lam, lam) for lam in lams]
     for key, m, lam in progress(jobs, enabled=verbose, desc="error vs bits"):
         params = {**BITS_CONFIGS[key][1], "block_length": lam}
         tot, qerr = [], []
         for t in range(n_trials):
-            tr = _quiet(QuantizedRFF(n_components=m, gamma=gamma, random_state=1000 * seed + t, **params).fit, X)
+            tr = _quiet(QuantizedRFF(n_components=m, gamma=gamma, random_state=1000 * seed + t,
+                                     **params).fit, X)
             est = _quiet(kernel_approximation, X, Y, transformer=tr, paired=True)
-            ref = np.einsum("ij,ij->i", _unquantized_condensed(tr, X), _unquantized_condensed(tr, Y))
+            ref = np.einsum("ij,ij->i", _unquantized_condensed(tr, X),
+                            _unquantized_condensed(tr, Y))
             tot.append(np.mean((est - k) ** 2))
             qerr.append(np.mean((est - ref) ** 2))
         rows.append({"config": key, "label": BITS_CONFIGS[key][0], "m": m, "block_length": lam,
                      "p": tr.n_features_out_, "bits_stored": tr.bits_per_sample_,
-                     "bits_formula": rff_bits_per_sample(m, tr.method, tr.order, tr.levels, tr.block_length_),
-                     "rmse_total": math.sqrt(np.mean(tot)), "rmse_quantization": math.sqrt(np.mean(qerr))})
+                     "bits_formula": rff_bits_per_sample(m, tr.method, tr.order, tr.levels,
+                                                         tr.block_length_),
+                     "rmse_total": math.sqrt(np.mean(tot)),
+                     "rmse_quantization": math.sqrt(np.mean(qerr))})
     return rows
 
 
 def _interp_log(bits, errs, at):
     bits, errs = np.asarray(bits, float), np.asarray(errs, float)
     o = np.argsort(bits)
-    return float(np.exp(np.interp(np.log(at), np.log(bits[o]), np.log(errs[o]), left=np.nan, right=np.nan)))
+    return float(np.exp(np.interp(np.log(at), np.log(bits[o]), np.log(errs[o]),
+                                  left=np.nan, right=np.nan)))
 
 
 def per_bit_comparison(rows, metric):
-    """For each noise-shaping config and each of its points (inside the memoryless curves' bit range):
+    """For each noise-shaping config and each point inside the memoryless curves' bit range:
     error / (best StocQ/MSQ error at those bits), in the order of the sweep."""
     base = {}
     for r in rows:
@@ -193,8 +200,8 @@ def per_bit_comparison(rows, metric):
     for key in NOISE_SHAPING:
         ratios = []
         for b, e in base.get(key, []):
-            refs = [_interp_log(*zip(*base[c]), b) for c in ("stocq_K1", "stocq_K2", "msq_K1", "msq_K2")
-                    if c in base]
+            refs = [_interp_log(*zip(*base[c]), b)
+                    for c in ("stocq_K1", "stocq_K2", "msq_K1", "msq_K2") if c in base]
             refs = [x for x in refs if np.isfinite(x)]
             if refs:
                 ratios.append(e / min(refs))
@@ -203,7 +210,7 @@ def per_bit_comparison(rows, metric):
 
 
 def krr_experiment(n=3000, m=2400, seed=0, alpha=1e-3, gamma=2.0):
-    """Kernel ridge regression on y = sum x + sum cos(x^2) + sum cos|x| + noise, x ~ U[-.5, .5]^3."""
+    """Kernel ridge regression: y = sum x + sum cos(x^2) + sum cos|x| + noise, x ~ U[-.5, .5]^3."""
     from sklearn.kernel_ridge import KernelRidge
     from sklearn.linear_model import Ridge
 
@@ -225,7 +232,8 @@ def krr_experiment(n=3000, m=2400, seed=0, alpha=1e-3, gamma=2.0):
             from sklearn.kernel_approximation import RBFSampler
             f = RBFSampler(gamma=gamma, n_components=m, random_state=seed).fit(Xtr)
         else:
-            f = _quiet(QuantizedRFF(n_components=m, gamma=gamma, random_state=seed, **params).fit, Xtr)
+            f = _quiet(QuantizedRFF(n_components=m, gamma=gamma, random_state=seed,
+                                    **params).fit, Xtr)
         Ftr, Fte = _quiet(f.transform, Xtr), _quiet(f.transform, Xte)
         pred = Ridge(alpha=alpha).fit(Ftr, ytr).predict(Fte)
         res[key] = float(np.mean((pred - yte) ** 2))
@@ -233,7 +241,7 @@ def krr_experiment(n=3000, m=2400, seed=0, alpha=1e-3, gamma=2.0):
 
 
 def mmd_experiment(n=200, d=10, shift=0.35, m=1000, n_trials=20, n_perm=200, seed=0, verbose=False):
-    """MMD two-sample test (permutation, level 0.05) with exact and (quantized) RFF mean embeddings."""
+    """MMD two-sample test (permutation, level 0.05): exact and (quantized) RFF mean embeddings."""
     rng = np.random.default_rng(seed)
     gamma = 1.0 / (2 * d)
     configs = {"rff": None, "stocq_K1": dict(method="stochastic", levels=2),
@@ -257,7 +265,8 @@ def mmd_experiment(n=200, d=10, shift=0.35, m=1000, n_trials=20, n_perm=200, see
             stats = []
             for pm in perms:
                 a, b = pm[:n], pm[n:]
-                stats.append(Kz[np.ix_(a, a)].mean() + Kz[np.ix_(b, b)].mean() - 2 * Kz[np.ix_(a, b)].mean())
+                stats.append(Kz[np.ix_(a, a)].mean() + Kz[np.ix_(b, b)].mean()
+                             - 2 * Kz[np.ix_(a, b)].mean())
             rej["exact"][delta] += int(np.mean(np.array(stats[1:]) >= stats[0]) < 0.05)
             for key, params in configs.items():
                 rs = int(rng.integers(2 ** 31))
@@ -265,11 +274,14 @@ def mmd_experiment(n=200, d=10, shift=0.35, m=1000, n_trials=20, n_perm=200, see
                     from sklearn.kernel_approximation import RBFSampler
                     tr = RBFSampler(gamma=gamma, n_components=m, random_state=rs).fit(Z)
                 else:
-                    tr = _quiet(QuantizedRFF(n_components=m, gamma=gamma, random_state=rs, **params).fit, Z)
+                    tr = _quiet(QuantizedRFF(n_components=m, gamma=gamma, random_state=rs,
+                                             **params).fit, Z)
                 F = _quiet(tr.transform, Z)
                 st = [stat_feats(F, pm) for pm in perms]
                 rej[key][delta] += int(np.mean(np.array(st[1:]) >= st[0]) < 0.05)
-    return {key: {"type_I_error": v[0.0] / n_trials, "power": v[shift] / n_trials} for key, v in rej.items()} | {
+    out = {key: {"type_I_error": v[0.0] / n_trials, "power": v[shift] / n_trials}
+           for key, v in rej.items()}
+    return out | {
         "setup": {"n": n, "d": d, "shift": shift, "m": m, "n_trials": n_trials, "n_perm": n_perm}}
 
 
@@ -278,7 +290,7 @@ def _within(measured, spec, rel):
 
 
 def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
-    """Run every experiment; write tables, figures and results.json into ``out``; return the results."""
+    """Run every experiment; write tables, figures and results.json into ``out``; return results."""
     path = prepare_out(out, "quantized_rff")
     pyplot = plt()
     t0 = time.perf_counter()
@@ -296,7 +308,8 @@ def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
             val, ref = kt[f"{key}_K{K}"], SPEC_SCHEMES[key][K - 1]
             checks[f"{key}_K{K}"] = _within(val, ref, 0.15)
             rows.append([f"{label}, K={K}", val, ref, val / ref])
-    table1 = format_table(["estimator", "RMSE (measured)", "RMSE (spec)", "ratio"], rows, floatfmt="{:.4f}")
+    table1 = format_table(["estimator", "RMSE (measured)", "RMSE (spec)", "ratio"], rows,
+                          floatfmt="{:.4f}")
     results["kernel_approximation"] = {"rmse": kt, "within_15pct": checks, "n_trials": ktr,
                                        "setup": {"d": 50, "n_pairs": 1000, "gamma": 0.2, "m": 3000}}
 
@@ -318,30 +331,34 @@ def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
         row += [str(schecks[s]), ""]
         srows.append(row)
     ms_used = sorted(next(iter(svm["accuracy"].values())))
-    table2 = format_table(["features", "accuracy at m = " + ", ".join(map(str, ms_used)), "spec (m=240 -> 8208)",
+    table2 = format_table(["features", "accuracy at m = " + ", ".join(map(str, ms_used)),
+                           "spec (m=240 -> 8208)",
                            "within 0.5%", ""], srows, floatfmt="{:.4f}")
     svm["within_half_percent"] = schecks
     results["svm_digits"] = svm
 
     # 3. error vs bits per sample
     bits_rows = bits_experiment(ms=(250, 500, 1000) if quick else (250, 500, 1000, 2000, 4000),
-                                n_pairs=200 if quick else 500, n_trials=1 if quick else 3, seed=seed,
+                                n_pairs=200 if quick else 500, n_trials=1 if quick else 3,
+                                seed=seed,
                                 verbose=progress_bar, lambdas=() if quick else None)
     comp_q = per_bit_comparison(bits_rows, "rmse_quantization")
     comp_t = per_bit_comparison(bits_rows, "rmse_total")
     results["error_vs_bits"] = {"rows": bits_rows,
                                 "ratio_to_best_memoryless_quantization_error": comp_q,
                                 "ratio_to_best_memoryless_total_error": comp_t}
-    table3 = format_table(["scheme", "m", "λ", "p", "bits stored", "bits (paper formula)", "kernel RMSE",
-                           "quantization RMSE"],
-                          [[r["label"], r["m"], r["block_length"], r["p"], r["bits_stored"], f"{r['bits_formula']:.0f}",
-                            f"{r['rmse_total']:.4f}", f"{r['rmse_quantization']:.2e}"] for r in bits_rows])
+    table3 = format_table(["scheme", "m", "λ", "p", "bits stored", "bits (paper formula)",
+                           "kernel RMSE", "quantization RMSE"],
+                          [[r["label"], r["m"], r["block_length"], r["p"], r["bits_stored"],
+                            f"{r['bits_formula']:.0f}", f"{r['rmse_total']:.4f}",
+                            f"{r['rmse_quantization']:.2e}"] for r in bits_rows])
     fig, axes = pyplot.subplots(1, 2, figsize=(12, 4.5))
     for key, (label, _, _) in BITS_CONFIGS.items():
         rr = [r for r in bits_rows if r["config"] == key]
         style = "-o" if key in NOISE_SHAPING else "--s"
         for ax, metric in zip(axes, ("rmse_quantization", "rmse_total")):
-            ax.loglog([r["bits_stored"] for r in rr], [r[metric] for r in rr], style, label=label, ms=4)
+            ax.loglog([r["bits_stored"] for r in rr], [r[metric] for r in rr], style, label=label,
+                      ms=4)
     axes[0].set_title("quantization error: |k_hat(quantized) - k_hat(unquantized)|")
     axes[1].set_title("total kernel RMSE vs exp(-gamma |x-y|^2)")
     for ax in axes:
@@ -358,7 +375,8 @@ def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
     base = QuantizedRFF(n_components=3000, gamma=0.2, random_state=seed).fit(X)
     zx, zy = base.raw_features(X), base.raw_features(Y)
     fig, ax = pyplot.subplots(figsize=(6, 4.5))
-    for est, lab in (("rff", "RFF"), ("semi", "semi-quantized 1 bit"), ("one_bit", "full 1 bit (biased)"),
+    for est, lab in (("rff", "RFF"), ("semi", "semi-quantized 1 bit"),
+                     ("one_bit", "full 1 bit (biased)"),
                      ("quantized", "ΣΔ r=1 1 bit λ=2")):
         vals = (np.einsum("ij,ij->i", base.transform_features(zx), base.transform_features(zy))
                 if est == "quantized" else _raw_estimate(zx, zy, est, paired=True))
@@ -375,7 +393,8 @@ def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
         fig, ax = pyplot.subplots(figsize=(6, 4.5))
         for s, accs in svm["accuracy"].items():
             ms = sorted(accs)
-            ax.semilogx(ms, [accs[m] for m in ms], "-o", label=SCHEMES[s][0] if s in SCHEMES else "RFF")
+            ax.semilogx(ms, [accs[m] for m in ms], "-o",
+                        label=SCHEMES[s][0] if s in SCHEMES else "RFF")
         ax.axhline(svm["exact"], color="k", ls="--", label="exact RBF")
         ax.set_xlabel("m (random features)")
         ax.set_ylabel("test accuracy")
@@ -385,24 +404,29 @@ def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
         pyplot.close(fig)
 
     # 4. KRR and MMD
-    results["kernel_ridge"] = krr_experiment(n=600 if quick else 3000, m=600 if quick else 2400, seed=seed)
+    results["kernel_ridge"] = krr_experiment(n=600 if quick else 3000, m=600 if quick else 2400,
+                                             seed=seed)
     results["mmd"] = mmd_experiment(n_trials=2 if quick else 20, n_perm=30 if quick else 200,
                                     n=100 if quick else 200, m=400 if quick else 1000, seed=seed,
                                     verbose=progress_bar)
-    krr_table = format_table(["features", "test MSE"], [[k, f"{v:.5f}"] for k, v in results["kernel_ridge"].items()])
+    krr_table = format_table(["features", "test MSE"],
+                             [[k, f"{v:.5f}"] for k, v in results["kernel_ridge"].items()])
     mmd_table = format_table(["features", "type-I error", "power"],
-                             [[k, v["type_I_error"], v["power"]] for k, v in results["mmd"].items() if k != "setup"])
+                             [[k, v["type_I_error"], v["power"]]
+                              for k, v in results["mmd"].items() if k != "setup"])
     results["time_s"] = time.perf_counter() - t0
     md = ["# Quantized random Fourier features: reproduction", "",
           f"quick={quick}, seed={seed}, time {results['time_s']:.1f} s", "",
           "## Kernel approximation (d=50, 1000 pairs, gamma=0.2, m=3000)", "", table1, "",
           "## SVM on digits (K=2)", "", table2, "",
           "## Error vs bits per sample", "", table3, "",
-          "Noise-shaping error / best memoryless (StocQ or MSQ, interpolated in log-log) error at the same "
-          "stored bits, for each point of the sweep (< 1: noise shaping wins per bit):", "",
+          "Noise-shaping error / best memoryless (StocQ or MSQ, interpolated in log-log) error at "
+          "the same stored bits, for each point of the sweep (< 1: noise shaping wins per bit):",
+          "",
           format_table(["scheme", "quantization error ratio", "total kernel RMSE ratio"],
                        [[BITS_CONFIGS[k][0], " / ".join(f"{x:.2g}" for x in comp_q[k]),
-                         " / ".join(f"{x:.2g}" for x in comp_t[k])] for k in NOISE_SHAPING if comp_q.get(k)]), "",
+                         " / ".join(f"{x:.2g}" for x in comp_t[k])]
+                        for k in NOISE_SHAPING if comp_q.get(k)]), "",
           "## Kernel ridge regression (test MSE)", "", krr_table, "",
           "## MMD two-sample test", "", mmd_table, ""]
     (path / "results.md").write_text("\n".join(md))
@@ -416,7 +440,8 @@ def main(argv=None):
     parser = demo_parser("quantized_rff", DESCRIPTION)
     parser.add_argument("--trials", type=int, default=None, help="trials per SVM / kernel point")
     args = parser.parse_args(argv)
-    run(quick=args.quick, out=args.out, seed=args.seed, progress_bar=not args.no_progress, trials=args.trials)
+    run(quick=args.quick, out=args.out, seed=args.seed, progress_bar=not args.no_progress,
+        trials=args.trials)
     return 0
 
 
