@@ -140,7 +140,7 @@ def _fwht_reference(x):
     return y.reshape(np.shape(x))
 
 
-# lengths crossing every kernel level: scalar tail (< 32 reals), in-register groups (32), L1 blocks
+# lengths crossing every kernel level: scalar tail (< 64 float32 / 32 float64 reals), in-register groups, L1 blocks
 # (4096 float32 / 2048 float64), super-blocks (2^17 / 2^16), and the row-level column pass above them
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
 @pytest.mark.parametrize("n", [2, 16, 32, 64, 128, 512, 4096, 8192, 2**16, 2**18])
