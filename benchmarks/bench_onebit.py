@@ -62,7 +62,8 @@ def main(argv=None):
     anchors = tuple(a for a in anchors if a in cvxpy.installed_solvers())
     names = OURS + tuple(f"lp-cvxpy:{a}" for a in anchors)
     rng = np.random.default_rng(args.seed)
-    per = {k: {"relative_error": [], "norm_error": [], "time_s": [], "cpu_s": [], "status": []} for k in names}
+    per = {k: {"relative_error": [], "norm_error": [], "time_s": [], "cpu_s": [], "status": [], "iterations": []}
+           for k in names}
     for t in range(trials):
         x = signal(rng, n, s)
         A = rng.standard_normal((m, n))
@@ -75,8 +76,9 @@ def main(argv=None):
             per[k]["time_s"].append(wall)
             per[k]["cpu_s"].append(cpu)
             per[k]["status"].append(res.info.status)
+            per[k]["iterations"].append(int(res.info.iterations))
             print(f"trial {t} {k:22s} rel.err {per[k]['relative_error'][-1]:.2e}  {wall:8.3f} s  "
-                  f"({res.info.status})", file=sys.stderr, flush=True)
+                  f"({res.info.status}, {res.info.iterations} it.)", file=sys.stderr, flush=True)
     # ratios to the anchor on the same problems
     summary = {}
     ref_key = "lp-cvxpy:ECOS" if "ECOS" in anchors else f"lp-cvxpy:{anchors[0]}"
