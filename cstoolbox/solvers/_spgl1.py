@@ -246,10 +246,11 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
     x0 : array_like, shape (n,), optional
         Starting point (warm start).
     tol : float
-        Relative optimality tolerance: relative duality gap of the subproblems and relative
-        accuracy ``|‖r‖ - sigma| <= tol * sigma`` of the root.
+        Relative tolerance: relative duality gap of ``BP_sigma`` (or of ``LS_tau``) and relative
+        feasibility slack ``||r|| <= sigma (1 + tol)``.
     bp_tol : float
-        Residual (relative to ``||b||``) below which a basis-pursuit solution is declared found.
+        Absolute feasibility slack relative to ``||b||`` (basis pursuit: residual below which a
+        solution is declared found).
     max_iter : int, optional
         Maximum number of projected-gradient iterations (default ``max(2000, 10 m)``).
     memory : int
@@ -269,7 +270,10 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
     x : ndarray, shape (n,)
     info : SolverInfo
         ``residual_norm`` = ``||A x - b||``, ``objective`` = ``||x||_{1,w}``, ``gap`` = relative
-        duality gap of the last subproblem, ``history`` with the ``tau`` sequence.
+        duality gap ``(||x||_w - tau_lb) / ||x||_w`` of ``BP_sigma`` (root mode) or
+        ``gap / f`` of ``LS_tau`` (LASSO mode), ``history`` with the ``tau`` sequence and the
+        per-iteration residual norms.  ``status`` is ``"converged"``, ``"max_iter"``,
+        ``"stalled"`` or ``"callback"``.
 
     Raises
     ------
@@ -278,10 +282,19 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
 
     Notes
     -----
-    Newton step on the Pareto curve: ``tau <- tau + ||r|| (||r|| - sigma) / ||A^H r||_{w,*}``.
-    Subproblem duality gap (with ``g = A^H r``): ``gap = tau ||g||_{w,*} - Re<x, g>``, plus
-    ``max_{w_i=0} |g_i| * sum_{w_i=0} |x_i|`` when there are zero weights (the stationarity
-    defect of the unconstrained coordinates).
+    Newton step on the Pareto curve: ``tau <- tau + ||r|| (||r|| - sigma) / ||A^H r||_{w,*}``
+    (``sigma > 0``).  For basis pursuit the step is the dual lower bound
+    ``tau_lb = (Re<x, g> + ||r|| (||r|| - sigma)) / ||g||_{w,*}`` (``g = A^H r``; weak duality with
+    ``y = (sigma / ||r||) r``), which equals Newton's step at an exact subproblem solution and never
+    overshoots the root.  Subproblem duality gap: ``tau ||g||_{w,*} - Re<x, g>``, plus
+    ``max_{w_i=0} |g_i| * sum_{w_i=0} |x_i|`` when there are zero weights (the stationarity defect
+    of the unconstrained coordinates, also subtracted from ``tau_lb``).  Termination: feasibility
+    ``||r|| <= sigma + max(tol sigma, bp_tol ||b||)`` and ``(||x||_w - tau_lb) / ||x||_w <= tol``;
+    or, for basis pursuit, ``||r|| <= bp_tol ||b||`` after safe steps only (so ``||x||_w <= tau*``).
+
+    Known limitation: first-order subproblem solves are slow when the BP solution is degenerate
+    (e.g. far below the recovery threshold, or compressible signals with ``sigma = 0``); the
+    solver then stops at ``max_iter`` and reports it.
 
     Examples
     --------
@@ -353,6 +366,21 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
     weights_changes = 0
     force_update = False
     certified = x0 is None  # tau = 0 is left of (or at) the root
+    if x0 is not None and not single and tau is None and not has_zero:
+        # warm start: shrink tau to the dual lower bound of the root computed at x0, so that the
+        # root finding starts left of the optimum (x0 may be optimal for other weights)
+        dn0, _, xg0, _, _ = _optimality(x, g, wk, unit)
+        rn0 = np.sqrt(2.0 * f)
+        if dn0 > 0:
+            lb0 = max(0.0, (xg0 + rn0 * (rn0 - sig)) / dn0)
+            if lb0 < tau_s:
+                tau_s = lb0
+                proj(x.copy(), tau_s, x)
+                r = bs - op.matvec(x)
+                g = op.rmatvec(r)
+                f = 0.5 * float(np.vdot(r, r).real)
+            certified = True
+            taus[0] = tau_s * bnorm
     if not single and sig >= 1.0 and x0 is None:
         x = np.zeros(n, dtype=dtype)
         return x, SolverInfo(name, "converged", 0, bnorm, 0.0, 0.0, 0, 1,
