@@ -143,8 +143,7 @@ def blockpr(b, masks, magnitude="diag", sync="laplacian", refine=None, flatten=N
                 iterations=[], n_factor=[], n_solve=[], eigenvalue=[], converged=[])
     for s in range(n):
         Z = z[s]
-        mag = estimate_magnitudes(Z.real.copy() if sync_real else Z, magnitude) if sync_real else \
-            estimate_magnitudes(Z, magnitude)
+        mag = estimate_magnitudes(np.ascontiguousarray(Z.real) if sync_real else Z, magnitude)
         ph, ei = angular_synchronization(Z, sync, real=sync_real, tol=tol, maxiter=maxiter,
                                          block_size=block_size)
         x_hat[s] = mag * ph

@@ -227,21 +227,28 @@ def ptychography_blockpr(intensities, probe, positions=None, sync="laplacian", s
         Recorded positions; default: where ``intensities`` is finite.
     sync : {"laplacian", "greedy"}
         Weighted connection-Laplacian eigenvector (default) or greedy raster propagation.
+    sync_radius : int
+        The Laplacian uses the offsets with ``max(|m1|, |m2|) <= sync_radius`` (fewer nonzeros for the
+        sparse factorization; all offsets enter the greedy start).
     tol, maxiter : float, int
         Eigensolver relative residual tolerance and iterations.
-    cg_tol, cg_maxiter : float, int
-        Preconditioned CG for the per-offset deconvolutions when positions are missing.
+    refine_iter : int, optional
+        Error-reduction passes on the recorded patterns after the direct solve (default 0 with all
+        positions, 100 with missing ones).
+    refine_tol : float
+        Stop the refinement when the relative change of the image falls below this.
     warn : bool
         :class:`~cstoolbox.exceptions.ConditioningWarning` for an ill-conditioned probe,
-        :class:`~cstoolbox.exceptions.ConvergenceWarning` when CG or the eigensolver stops early.
+        :class:`~cstoolbox.exceptions.ConvergenceWarning` when the refinement or the eigensolver stops early.
 
     Returns
     -------
     image_hat : ndarray, shape (n1, n2), complex128
         The object up to a global phase.
     info : SolverInfo
-        ``history``: ``condition_number`` (``max|h| / min|h|`` over offsets and frequencies), ``cg_iterations``,
-        ``cg_residual``, ``missing_fraction``, eigensolver ``residual``, ``n_factor``, timings.
+        ``history``: ``condition_number`` (``max|h| / min|h|`` over offsets and frequencies),
+        ``missing_fraction``, ``refine_iterations``, ``refine_change``, eigensolver ``residual``,
+        ``iterations``, ``n_factor``, timings.
 
     Notes
     -----
@@ -251,15 +258,15 @@ def ptychography_blockpr(intensities, probe, positions=None, sync="laplacian", s
     ``r_l(m) = sum_j a_m(j) zeta_m(l + j)``, ``a_m(j) = conj(P_j) P_{j+m}``, ``zeta_m(i) = conj(X_i) X_{i+m}``.
     For each 2-D offset ``m`` (``|m_1| < delta_1``, ``|m_2| < delta_2``) this is a 2-D correlation over the
     scan positions, decoupled across offsets.  With all positions it is inverted by one 2-D FFT division by
-    ``h_m(k) = sum_j a_m(j) exp(2 pi i k.j / n)`` (the 2-D version of the windowed-Fourier fast path).  With
-    missing positions ``Omega`` each offset is a least-squares problem
-    ``min ||S_Omega (a_m * zeta_m - r(m))||``, solved for all offsets at once by CG on the normal equations
-    preconditioned by ``(|Omega| / N |h_m|^2)^{-1}``.  The band entries ``x_i conj(x_{i+m})`` then form a
-    Hermitian sparse matrix on the 2-D torus (pixels joined when their offset fits in the probe); magnitudes
-    are ``sqrt|zeta_0|`` and phases the smallest eigenvector of the weighted connection Laplacian, computed by
-    the same adaptive-shift inverse iteration as in 1-D with a sparse ``LDL^*``-type factorization (SuperLU,
-    symmetric mode; a factorization with positive pivots certifies the shift is below the eigenvalue).
-    Entries no recorded position sees stay zero and simply drop out of the graph.
+    ``h_m(k) = sum_j a_m(j) exp(2 pi i k.j / n)`` (the 2-D version of the windowed-Fourier fast path).  The band
+    entries ``x_i conj(x_{i+m})`` then form a Hermitian sparse matrix on the 2-D torus (pixels joined when their
+    offset fits in the probe); magnitudes are ``sqrt|zeta_0|`` and phases the smallest eigenvector of the
+    weighted connection Laplacian, computed by the same adaptive-shift inverse iteration as in 1-D with a
+    sparse ``LDL^*``-type factorization (SuperLU, symmetric mode; positive pivots certify the shift is below the
+    eigenvalue).  With missing positions ``Omega`` each offset's system has fewer equations (``|Omega|``) than
+    unknowns (``n1 n2``), so the direct solve alone is underdetermined: each missing pattern is imputed by the
+    mean of the recorded patterns at the nearest positions, the direct solver runs on the completed data, and
+    error reduction with the known probe on the recorded patterns only refines it.
 
     References
     ----------
