@@ -324,3 +324,16 @@ def test_demo_ptychography_quick(tmp_path):
     res = ptychography.main(["--quick", "--out", str(tmp_path), "--no-progress"])
     assert (tmp_path / "ptychography.png").exists()
     assert res[0]["error_db"] < -200 and res[2]["error_db"] < -25
+
+
+def test_blockpr_real_with_flattening_and_ptychography_greedy(rng):
+    W = exponential_masks(6)
+    xr = np.zeros(64)
+    xr[5:30] = rng.standard_normal(25)  # real and not flat
+    F = RandomFlattening(64, random_state=3)
+    xh, _ = blockpr(local_measurements(F.apply(xr), W), W, flatten=F, real=True)
+    assert np.isrealobj(xh) and err_db(xr, xh) < -200
+    X = (0.5 + rng.random((12, 12))) * np.exp(1j * rng.random((12, 12)))
+    P = exponential_probe(3, 4)
+    X_hat, info = ptychography_blockpr(ptychography_measurements(X, P), P, sync="greedy")
+    assert err_db(X, X_hat) < -200 and info.iterations == 0
