@@ -31,25 +31,45 @@ def fwht(x, axis=-1, normalize=False, out=None):
     normalize : bool, optional
         Divide by ``sqrt(n)``, making the transform orthonormal and self-inverse.
     out : ndarray, optional
-        Output array of the same shape and dtype; may be ``x`` itself for an in-place transform
-        (no copy when ``x`` is C-contiguous and ``axis`` is the last axis).
+        Output array of the same shape and dtype (and array module) as ``x``.  ``out=x`` transforms
+        in place with no copy when ``x`` is C-contiguous and ``axis`` is the last axis; another
+        C-contiguous ``out`` receives one copy of ``x`` and is transformed in place (no temporary).
 
     Returns
     -------
     ndarray
-        The transform, same shape as ``x`` (dtype float64 for integer input).
+        The transform, same shape as ``x`` (dtype float64 for integer or boolean input); ``out``
+        when it was given.
 
     Raises
     ------
     ValueError
-        If the length along ``axis`` is not a power of two, the input is empty, or its dtype is
-        not numeric; if ``out`` has the wrong shape or dtype.
+        If the length along ``axis`` is not a power of two, the input is empty or a scalar, its
+        dtype is not numeric (float16 included), ``axis`` is out of bounds, or ``out`` has the wrong
+        shape or dtype.
+    TypeError
+        If ``axis`` is not an integer, or ``out`` is not an array of the input's array module.
 
     Notes
     -----
-    :math:`H_1 = [1]`, :math:`H_{2n} = \begin{pmatrix} H_n & H_n \\ H_n & -H_n \end{pmatrix}`;
-    :math:`H_n H_n = n I`.  The CPU kernel finishes the first stages inside cache-sized blocks,
-    then sweeps the large strides with radix-4 butterflies (two stages per pass over memory).
+    :math:`H_1 = [1]`, :math:`H_{2n} = \begin{pmatrix} H_n & H_n \\ H_n & -H_n \end{pmatrix}`,
+    so :math:`H_n[i, j] = (-1)^{\mathrm{popcount}(i \,\&\, j)}` and :math:`H_n H_n = n I`.
+    Complex input is transformed as :math:`H(\Re x) + i H(\Im x)`.
+
+    The CPU kernel (numba, no C extension) factors :math:`H_n = (H_{n/B} \otimes I_B)(I_{n/B}
+    \otimes H_B)` over three cache levels: 16 KiB blocks get their whole transform with 64-byte
+    SIMD vectors (the strides below two vectors by in-register shuffles, the rest by radix-8
+    butterflies, three stages per pass over the block), then 512 KiB super-blocks and finally the
+    whole row do their remaining strides on narrow column chunks that stay in cache.  Batches run
+    rows in parallel; a single long row runs its independent blocks, then its column chunks, in
+    parallel.  Its speed is in the class of FFHT [2]_ (``docs/transforms.md`` has the measurements).
+    CuPy input uses array-API radix-4 butterflies.
+
+    References
+    ----------
+    .. [1] J. J. Sylvester, "Thoughts on inverse orthogonal matrices ...", Phil. Mag. 34 (1867).
+    .. [2] A. Andoni, P. Indyk, T. Laarhoven, I. Razenshteyn, L. Schmidt, "Practical and optimal LSH
+       for angular distance", NeurIPS 2015 (the FFHT library of FALCONN).
 
     Examples
     --------
