@@ -208,3 +208,13 @@ def test_fwht_read_only_input_is_not_written(rng):
     np.testing.assert_allclose(fwht(x), _fwht_reference(x), atol=1e-9)
     with pytest.raises(ValueError):
         fwht(x, out=x)
+
+
+def test_fwht_misaligned_buffer_in_place(rng):
+    buf = bytearray(8 * 256 + 1)
+    x = np.frombuffer(buf, dtype=np.float64, count=256, offset=1)  # writeable, not 8-byte aligned
+    assert not x.flags.aligned
+    x[:] = rng.standard_normal(256)
+    ref = _fwht_reference(x)
+    assert fwht(x, out=x) is x
+    np.testing.assert_allclose(x, ref, atol=1e-9)

@@ -140,7 +140,7 @@ def _fwht_cpu(x, axis, scale, normalize, out):
     kernels, num_threads = _numba_kernels()
     last = axis == x.ndim - 1
     n = x.shape[axis]
-    if out is not None and last and out.flags.c_contiguous and out.flags.writeable:
+    if out is not None and last and out.flags.c_contiguous and out.flags.writeable and out.flags.aligned:
         if out is not x:
             np.copyto(out, x)  # transform in the caller's buffer: one copy, no temporary
         work = out
