@@ -40,11 +40,11 @@ __all__ = ["fwht_parallel", "fwht_serial"]
 _U = np.uintp  # unsigned indices in the plain loops: no negative-index wraparound checks
 _I = np.intp   # wraps constant arguments, which numba would otherwise compile as separate literal signatures
 _VBYTES = 64   # bytes per SIMD vector in the intrinsics: W = 16 float32 or 8 float64 elements
-_G = 4         # vectors per in-register group (32 elements: strides 1 .. 16)
+_G = 4         # vectors per in-register group (4 W elements: strides c .. 2 W)
 # shortest row (in real elements) for the vector kernels: _G * W (64 float32, 32 float64)
 
-# Sizes in bytes, turned into element counts per dtype (measured on a 32 KiB-L1 / 1 MiB-L2 core;
-# the optimum is flat within ~10 % around these values).
+# Sizes in bytes, turned into element counts per dtype: chosen by a sweep at n = 2^20 and 2^24 on the
+# benchmark machine (32 KiB L1 / 1 MiB L2 per core); neighbouring choices were within ~10 %.
 _BLOCK_BYTES = 16 << 10
 _SUPER_BYTES = 512 << 10
 _CHUNK = 256      # contiguous elements per column chunk in the super-block pass
