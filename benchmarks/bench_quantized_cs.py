@@ -13,7 +13,9 @@ sequence.
 Run: ``.venv/bin/python benchmarks/bench_quantized_cs.py [--quick]``.
 """
 import argparse
+import json
 import math
+import pathlib
 import sys
 import time
 import warnings
@@ -23,6 +25,8 @@ import scipy.sparse as sps
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _harness import machine_info, md_table, write_results  # noqa: E402
+
+RESULTS_PARTIAL = pathlib.Path("/tmp") / "cstoolbox_bench_partial"
 
 from cstoolbox.operators import PartialCirculantOperator  # noqa: E402
 from cstoolbox.quantized_cs import QuantizedCS  # noqa: E402
@@ -42,7 +46,7 @@ def timed(func):
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
-def case(n, m, s, seed, with_cvxpy, norms):
+def case(n, m, s, seed, with_cvxpy, norms, sink=None, cvxpy_time_limit=None):
     rng = np.random.default_rng(seed)
     A = circulant_tall(m, n, rng)
     x = np.zeros(n)
@@ -59,31 +63,49 @@ def case(n, m, s, seed, with_cvxpy, norms):
                    iterations=info.iterations, l1=float(np.abs(z).sum()), error=float(np.linalg.norm(z - x)),
                    matvecs=info.n_matvec, rmatvecs=info.n_rmatvec)
         rows.append(rec)
+        if sink:
+            sink(rec)
         if with_cvxpy:
+            opts = {} if cvxpy_time_limit is None else {"time_limit": float(cvxpy_time_limit)}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                (zr, ir), wr, cr = timed(lambda: qcs.decode(q, method="one-stage", norm=norm, solver="cvxpy"))
+                (zr, ir), wr, cr = timed(lambda: qcs.decode(q, method="one-stage", norm=norm, solver="cvxpy",
+                                                            **opts))
             rows.append(dict(n=n, m=m, s=s, norm=norm, solver=ir.solver, status=ir.status, wall_s=wr, cpu_s=cr,
                              iterations=ir.iterations, l1=float(np.abs(zr).sum()),
                              error=float(np.linalg.norm(zr - x)), matvecs=0, rmatvecs=0,
                              rel_diff_to_fast=float(np.linalg.norm(z - zr) / np.linalg.norm(zr)),
                              l1_rel_diff=float(abs(np.abs(z).sum() - np.abs(zr).sum()) / np.abs(zr).sum()),
                              speedup_wall=wr / wall, speedup_cpu=cr / cpu))
+            if sink:
+                sink(rows[-1])
     return rows
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    ap.add_argument("--only", choices=["small", "large"], default=None, help="run one of the two cases")
+    ap.add_argument("--cvxpy-time-limit", type=float, default=None,
+                    help="CLARABEL time limit in seconds (a stopped reference gives a lower bound on the speedup)")
     args = ap.parse_args(argv)
     if args.quick:
         cases = [(256, 1024, 10, True), (2048, 8192, 10, False)]
     else:
         cases = [(1024, 4096, 20, True), (2 ** 14, 4 * 2 ** 14, 20, False)]
+    if args.only:
+        cases = [cases[0] if args.only == "small" else cases[1]]
     rows = []
+
+    def sink(rec):
+        print(rec, flush=True)
+        partial = RESULTS_PARTIAL / f"quantized_cs_{args.only or 'all'}.jsonl"
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+
     for n, m, s, cvx in cases:
-        rows += case(n, m, s, 0, cvx, ("l2", "inf"))
-        print(rows[-1], flush=True)
+        rows += case(n, m, s, 0, cvx, ("l2", "inf"), sink, args.cvxpy_time_limit)
     header = ["n", "m", "s", "norm", "solver", "status", "wall s", "CPU s", "iters", "||z||_1", "||z - x||",
               "rel. diff to fast", "speedup (wall)", "speedup (CPU)"]
     table = [[r["n"], r["m"], r["s"], r["norm"], r["solver"], r["status"], r["wall_s"], r["cpu_s"],

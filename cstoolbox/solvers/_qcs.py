@@ -351,6 +351,8 @@ def _solve_gram(Bt, rhs, G=None):
         d = d + solve(rhs - Bt.T @ (Bt @ d))  # iterative refinement through Bt (not G)
         return d
     except np.linalg.LinAlgError:
+        if Bt.shape[1] > Bt.shape[0]:
+            raise  # more active columns than rows: the Gram matrix is singular
         nrm = np.where(dg > 0, dg, 1.0)
         Q, R = np.linalg.qr(Bt / nrm)
         y = sla.solve_triangular(R, rhs / nrm, trans="T")
