@@ -117,7 +117,7 @@ def run_case(family, n, s, m_values, bits, trials, beta_blocks, norm, rng, verbo
             for label, qkw, dkw, amp in schemes:
                 kw = dict(qkw)
                 if kw["scheme"] == "beta":
-                    mm = A.shape[0]
+                    mm = A.shape[0] // (2 if family == "dft" else 1)   # stream length
                     p = beta_blocks
                     while mm % p:
                         p -= 1
@@ -160,8 +160,11 @@ def main(argv=None):
     for n in args.n:
         for s in args.sparsity:
             m_lo = int(math.ceil(2 * s * math.log(n)))
-            m_values = np.unique(np.geomspace(m_lo, n, args.points).astype(int) // 4 * 4)
             blocks = args.beta_blocks or max(4 * s, 8)
+            # m on a geometric grid, rounded to multiples of the beta block count p (so that the
+            # beta block length lam = m / p is an integer) and of 4
+            unit = int(np.lcm(blocks, 4))
+            m_values = np.unique(np.maximum(np.geomspace(m_lo, n, args.points) // unit * unit, unit).astype(int))
             for bits in args.bits:
                 fig, axes = pyplot.subplots(1, 2, figsize=(11, 4.2))
                 for family in args.families:

@@ -581,6 +581,8 @@ class _RestrictedLP:
         self.h.run()
         st = self.h.getModelStatus()
         ok = st == self._hs.HighsModelStatus.kOptimal
+        if not ok:
+            return False, self.h.modelStatusToString(st), None, None, None
         sol = self.h.getSolution()
         x = np.asarray(sol.col_value)
         zc = np.asarray(self.zcol, dtype=np.int64)
