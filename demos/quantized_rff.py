@@ -2,4 +2,5 @@
 from cstoolbox.demos.quantized_rff import main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    status = main()
+    raise SystemExit(status if isinstance(status, int) else 0)
