@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from _harness import machine_info, md_table, write_results
+from bench_fwht import numpy_fwht as np_fwht
 from cstoolbox.quantizers import (
     Alphabet,
     beta_encode,
@@ -132,18 +133,6 @@ def np_beta(y, beta, lam, a):
         t[i] = np.clip(np.floor(w), -a.K, a.K - 1)
         u = (w - t[i]) - 0.5
     return ((t + 0.5) * a.step).T.reshape(n, m)
-
-
-def np_fwht(x):
-    """log2(n) reshape butterflies in NumPy."""
-    b, n = x.shape
-    h = 1
-    y = x.copy()
-    while h < n:
-        v = y.reshape(b, n // (2 * h), 2, h)
-        y = np.stack((v[:, :, 0] + v[:, :, 1], v[:, :, 0] - v[:, :, 1]), axis=2).reshape(b, n)
-        h *= 2
-    return y
 
 
 # ------------------------------------------------------------------------------------------
