@@ -2,4 +2,5 @@
 from cstoolbox.demos.weighted_l1_video import main
 
 if __name__ == "__main__":
-    main()
+    status = main()
+    raise SystemExit(status if isinstance(status, int) else 0)

@@ -46,6 +46,7 @@ from ._projections import _Projector, _validate_weights
 
 __all__ = ["spgl1"]
 
+_MAX_NEWTON_STREAK = 50  # consecutive tau updates without a gradient step before giving up
 _THETA = 0.5  # inexactness allowed in a Newton step (fraction of the step that may be lost)
 _THETA_ZERO = 1e-3  # stationarity required on zero-weight coordinates before a Newton step
 
@@ -386,6 +387,7 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
         return x, SolverInfo(name, "converged", 0, bnorm, 0.0, 0.0, 0, 1,
                              time.perf_counter() - t0, "||b|| <= sigma: x = 0 is optimal")
 
+    newton_streak = 0
     while True:
         rnorm = np.sqrt(2.0 * f)
         dn, dz, xg, l1z, nrm = _optimality(x, g, wk, unit)
@@ -451,6 +453,12 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
             if dn <= 0.0:
                 status, message = "stalled", "A^H r = 0: the residual cannot be reduced further"
                 break
+            # guard: Newton updates do not advance `it`; never let them loop without SPG steps
+            newton_streak += 1
+            if newton_streak > _MAX_NEWTON_STREAK or n_newton >= max_iter:
+                status, message = "stalled", (f"{newton_streak} Newton updates of tau without a "
+                                              "gradient step in between (root finding cycles)")
+                break
             tau_old = tau_s
             newton = rnorm * (rnorm - sig) / dn
             if rnorm >= sig and sig > bp_tol:
@@ -487,6 +495,7 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
 
         # ---- one spectral projected gradient step -------------------------------------------
         it += 1
+        newton_streak = 0
         _axpy_into(x, alpha, g, buf)
         proj(buf, tau_s, xt)
         gtd, dd = _direction(xt, x, g, d)
