@@ -306,6 +306,19 @@ def _check_shaping(shaping, m):
     return shaping
 
 
+def _check_problem(A, q, shaping, bound, noise, norm):
+    """Validate the arguments shared by the fast and the cvxpy shaped basis pursuit."""
+    A = _as_real_operator(A)
+    m = A.shape[0]
+    q = _as_vector(q, m)
+    S = _check_shaping(shaping, m)
+    bound = _nonneg(bound, "bound")
+    noise = _nonneg(noise, "noise")
+    if norm not in ("l2", "inf"):
+        raise ValueError(f"norm must be 'l2' or 'inf', got {norm!r}")
+    return A, q, S, bound, noise
+
+
 def _nonneg(value, name):
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
@@ -802,14 +815,8 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     ('converged', True)
     """
     t0 = time.perf_counter()
-    A = _as_real_operator(A)
+    A, q, S, bound, noise = _check_problem(A, q, shaping, bound, noise, norm)
     m, n = A.shape
-    q = _as_vector(q, m)
-    S = _check_shaping(shaping, m)
-    bound = _nonneg(bound, "bound")
-    noise = _nonneg(noise, "noise")
-    if norm not in ("l2", "inf"):
-        raise ValueError(f"norm must be 'l2' or 'inf', got {norm!r}")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if not isinstance(tol, numbers.Real) or not (0 < tol < 1):

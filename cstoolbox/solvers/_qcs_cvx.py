@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from ._info import SolverInfo
-from ._qcs import _as_real_operator, _as_vector, _check_shaping, _nonneg
+from ._qcs import _check_problem
 
 __all__ = ["shaped_basis_pursuit_cvxpy"]
 
@@ -57,14 +57,8 @@ def shaped_basis_pursuit_cvxpy(A, q, shaping=None, bound=1.0, norm="l2", noise=0
     """
     cp = _cvxpy()
     t0 = time.perf_counter()
-    op = _as_real_operator(A)
+    op, q, S, bound, noise = _check_problem(A, q, shaping, bound, noise, norm)
     m, n = op.shape
-    q = _as_vector(q, m)
-    S = _check_shaping(shaping, m)
-    bound = _nonneg(bound, "bound")
-    noise = _nonneg(noise, "noise")
-    if norm not in ("l2", "inf"):
-        raise ValueError(f"norm must be 'l2' or 'inf', got {norm!r}")
     Ad = A if isinstance(A, np.ndarray) else op.todense()
     z = cp.Variable(n)
     w = cp.Variable(m)
