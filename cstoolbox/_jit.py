@@ -1,10 +1,11 @@
 """Numba decorators with on-disk caching and a fallback when the cache is read-only."""
 import functools
+import threading
 import warnings
 
 import numba
 
-__all__ = ["njit", "prange"]
+__all__ = ["njit", "prange", "parallel_launch_safe"]
 
 prange = numba.prange
 
@@ -30,3 +31,20 @@ def _decorate(func, options):
         warnings.warn(f"numba cache unavailable ({exc}); compiling {func.__name__} without cache",
                       RuntimeWarning, stacklevel=3)
         return numba.njit(**{**options, "cache": False})(func)
+
+
+def parallel_launch_safe():
+    """May a ``parallel=True`` kernel be launched from the calling thread?
+
+    Always from the main thread.  From any other thread only when numba's threading layer is
+    thread safe (``tbb`` or ``omp``): the ``workqueue`` layer aborts the whole process when two
+    threads launch parallel kernels at once (numba's documentation, "Thread Safety").  Before the
+    first parallel kernel has run the layer is unknown, and the answer is ``False``.  Callers fall
+    back to their serial kernels when this is ``False``.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return True
+    try:
+        return numba.threading_layer() in ("tbb", "omp")
+    except ValueError:  # no parallel kernel has run yet: layer unknown
+        return False

@@ -218,3 +218,48 @@ def test_fwht_misaligned_buffer_in_place(rng):
     ref = _fwht_reference(x)
     assert fwht(x, out=x) is x
     np.testing.assert_allclose(x, ref, atol=1e-9)
+
+
+def test_fwht_from_worker_threads_is_serial_under_unsafe_threading_layer(monkeypatch):
+    """numba's workqueue layer aborts the process on concurrent parallel launches: from a worker
+    thread, fwht must then run its serial kernel (and still give the right answer)."""
+    import concurrent.futures
+
+    import numba
+
+    from cstoolbox.transforms import _fwht
+
+    x = np.random.default_rng(3).standard_normal((64, 4096))  # large enough for the parallel path
+    expected = fwht(x)
+    kernels, _ = _fwht._numba_kernels()
+    calls = []
+    real_parallel = kernels.fwht_parallel
+    monkeypatch.setattr(numba, "threading_layer", lambda: "workqueue")
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(kernels, "fwht_parallel", lambda *a: calls.append(a) or real_parallel(*a))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: fwht(x), range(4)))
+    assert calls == []
+    for r in results:
+        np.testing.assert_allclose(r, expected, rtol=1e-12, atol=1e-9)
+    fwht(x)  # the main thread may still go parallel
+    assert len(calls) == 1
+
+
+def test_parallel_launch_safe_unknown_layer_from_worker_is_false(monkeypatch):
+    import concurrent.futures
+
+    import numba
+
+    from cstoolbox._jit import parallel_launch_safe
+
+    def unknown():
+        raise ValueError("Threading layer is not initialized.")
+
+    monkeypatch.setattr(numba, "threading_layer", unknown)
+    assert parallel_launch_safe()  # main thread
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(parallel_launch_safe).result() is False
+    monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(parallel_launch_safe).result() is True

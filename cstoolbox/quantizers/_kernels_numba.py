@@ -20,12 +20,10 @@ Conventions shared by every kernel
   single-row loop.
 """
 
-import threading
-
 import numba
 import numpy as np
 
-from .._jit import njit, prange
+from .._jit import njit, parallel_launch_safe, prange
 
 
 @njit
@@ -670,15 +668,10 @@ PARALLEL_MIN_SAMPLES = 1 << 16
 
 def _parallel_ok(size):
     """Use the prange kernels? Large batches only, and from a worker thread only when numba's
-    threading layer is thread safe (the workqueue layer aborts on concurrent launches)."""
+    threading layer is thread safe (``parallel_launch_safe``)."""
     if size < PARALLEL_MIN_SAMPLES or numba.get_num_threads() < 2:
         return False
-    if threading.current_thread() is threading.main_thread():
-        return True
-    try:
-        return numba.threading_layer() in ("tbb", "omp")
-    except ValueError:  # no parallel kernel has run yet: layer unknown
-        return False
+    return parallel_launch_safe()
 
 
 def launch(name, y, *args):

@@ -136,6 +136,12 @@ def _numba_kernels():
     return _kernels
 
 
+def _num_parallel_threads(num_threads):
+    """Threads a parallel kernel may use here: 1 (serial) when launching from this thread is unsafe."""
+    from .._jit import parallel_launch_safe  # noqa: PLC0415
+    return num_threads() if parallel_launch_safe() else 1
+
+
 def _fwht_cpu(x, axis, scale, normalize, out):
     kernels, num_threads = _numba_kernels()
     last = axis == x.ndim - 1
@@ -153,7 +159,7 @@ def _fwht_cpu(x, axis, scale, normalize, out):
         c = 2
     s = float(scale)  # a Python float: numba types it ~3 us faster than a NumPy scalar
     normalize = bool(normalize)  # one compiled signature whatever truthy value was passed
-    if w2.size <= _SERIAL_MAX or n == 1 or (threads := num_threads()) == 1:
+    if w2.size <= _SERIAL_MAX or n == 1 or (threads := _num_parallel_threads(num_threads)) == 1:
         kernels.fwht_serial(w2, 0, c, s, normalize)
     elif w2.shape[0] < threads and w2.shape[1] * w2.itemsize >= _PARALLEL_INSIDE_ROW_BYTES:
         for r in range(w2.shape[0]):  # fewer rows than threads: parallel inside each row
