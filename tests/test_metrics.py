@@ -96,6 +96,28 @@ def test_phase_aligned_error_real_sign(rng):
     assert err == pytest.approx(1.0)
 
 
+def test_phase_aligned_error_per_row_matches_single(rng):
+    x = rng.standard_normal((4, 9)) + 1j * rng.standard_normal((4, 9))
+    x_hat = x * np.exp(1j * rng.uniform(-3, 3, (4, 1))) + 0.1 * rng.standard_normal((4, 9))
+    x_hat[2] = 0.0  # a zero estimate: inner product 0, theta = 0, error 1
+    errs, aligned = phase_aligned_error(x, x_hat, axis=-1)
+    assert errs.shape == (4,) and aligned.shape == x.shape
+    for i in range(4):
+        e, a = phase_aligned_error(x[i], x_hat[i])
+        assert errs[i] == pytest.approx(e, rel=1e-13)
+        np.testing.assert_allclose(aligned[i], a, atol=1e-14)
+    # the columns as signals: axis=0 aligns each column on its own
+    errs0, aligned0 = phase_aligned_error(x.T, x_hat.T, axis=0)
+    np.testing.assert_allclose(errs0, errs, rtol=1e-13)
+    # real rows: each row's own sign
+    r = rng.standard_normal((3, 6))
+    errs_r, aligned_r = phase_aligned_error(r, r * np.array([[1.0], [-1.0], [-2.0]]), axis=1)
+    np.testing.assert_allclose(errs_r, [0.0, 0.0, 1.0], atol=1e-14)
+    assert np.isrealobj(aligned_r)
+    with pytest.raises(ValueError, match="axis"):
+        phase_aligned_error(r, r, axis=2)
+
+
 def test_mape(rng):
     d = rng.uniform(1, 2, size=50)
     d_est = d * (1 + 0.1 * rng.choice([-1, 1], size=50))
