@@ -99,9 +99,29 @@ def bench_spgl1(rng, n, repeat):
         return spgl1_pkg.spgl1(Aspl, y, sigma=sigma, weights=w, opt_tol=tol, bp_tol=1e-6,
                                iter_lim=100000, verbosity=0)
 
-    t_o, (xo, io) = _best(ours, repeat)
-    t_p, (xp, rp, gp, ip) = _best(theirs, repeat)
+    ours()  # warm-up (numba caches, FFT plans) for both
+    theirs()
+    # interleaved best-of-`repeat`: load fluctuations of the shared machine hit both alike
+    t_o = t_p = np.inf
+    for _ in range(repeat):
+        t, (xo, io) = _best(ours, 1)
+        t_o = min(t_o, t)
+        t, (xp, rp, gp, ip) = _best(theirs, 1)
+        t_p = min(t_p, t)
     res_p = float(np.linalg.norm(y - op.matvec(xp)))
+    obj_p = float(np.sum(w * np.abs(xp)))
+
+    def pareto(res):
+        # optimal objective of BP_s at the solver's own final residual s (tight reference solve):
+        # a point (residual, objective) is as good as the Pareto curve allows when they match
+        # (its objective is an upper bound of that optimum; objective * (1 - certified gap) a
+        # lower bound, so the excess of a solver's point is bracketed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, ir = spgl1(op, y, sigma=res, weights=w, tol=1e-9, max_iter=100000)
+        return ir.objective, ir.objective * (1.0 - max(ir.gap, 0.0))
+
+    (opt_o, lb_o), (opt_p, lb_p) = pareto(io.residual_norm), pareto(res_p)
     return {"n": n, "m": m, "k": k, "sigma": sigma, "tol": tol,
             "ours_seconds": t_o, "ours_iterations": io.iterations, "ours_matvec": io.n_matvec,
             "ours_rmatvec": io.n_rmatvec, "ours_status": io.status, "ours_residual": io.residual_norm,
@@ -110,7 +130,10 @@ def bench_spgl1(rng, n, repeat):
             "spgl1_matvec": int(ip["n_prod_a"] if "n_prod_a" in ip else ip.get("nprodA", -1)),
             "spgl1_rmatvec": int(ip["n_prod_at"] if "n_prod_at" in ip else ip.get("nprodAt", -1)),
             "spgl1_stat": int(ip["stat"]), "spgl1_residual": res_p,
-            "spgl1_objective": float(np.sum(w * np.abs(xp))),
+            "spgl1_objective": obj_p,
+            "ours_objective_excess": [(io.objective - opt_o) / opt_o, (io.objective - lb_o) / opt_o],
+            "spgl1_objective_excess": [(obj_p - opt_p) / opt_p, (obj_p - lb_p) / opt_p],
+            "ours_gap_certificate": io.gap,
             "rel_diff": float(np.linalg.norm(xo - xp) / np.linalg.norm(xp)),
             "snr_ours_db": float(20 * np.log10(np.linalg.norm(x) / np.linalg.norm(x - xo))),
             "snr_spgl1_db": float(20 * np.log10(np.linalg.norm(x) / np.linalg.norm(x - xp))),
@@ -137,11 +160,12 @@ def main(argv=None):
         import spgl1 as spgl1_pkg  # noqa: F401
         sizes = [2**12] if args.quick else [2**14, 2**16]
         for n in sizes:
-            result["spgl1"].append(bench_spgl1(rng, n, 1 if args.quick else 3))
+            result["spgl1"].append(bench_spgl1(rng, n, 1 if args.quick else 5))
             print(f"n={n}: speed-up {result['spgl1'][-1]['speedup']:.2f}", flush=True)
     except ImportError:
         result["spgl1_missing"] = "pip install spgl1 (optional, LGPL) for the comparison"
     result["cvxpy"] = bench_cvxpy(rng, args.quick)
+    result["machine_end_load_average"] = os.getloadavg()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = "weighted_l1_quick" if args.quick else "weighted_l1"
@@ -149,7 +173,8 @@ def main(argv=None):
     c = result["cvxpy"]
     md = [f"# weighted ℓ1 benchmark ({'quick' if args.quick else 'full'})", "",
           f"Machine: {result['machine']['processor']}, {result['machine']['cpus']} CPUs, load "
-          f"average {result['machine']['load_average'][0]:.1f} (shared machine), numpy "
+          f"average {result['machine']['load_average'][0]:.1f} at start, "
+          f"{result['machine_end_load_average'][0]:.1f} at the end (shared machine), numpy "
           f"{result['machine']['numpy']}, numba {result['machine']['numba']}.", "",
           f"## Dense Gaussian n={c['n']}, m={c['m']}, k={c['k']}: ours vs cvxpy ({c['cvxpy_solver']})",
           "", "| solver | time (s) | iterations | matvecs | rel. diff | residual |", "|---|---|---|---|---|---|",
@@ -159,20 +184,33 @@ def main(argv=None):
           f"Speed-up: **{c['speedup']:.0f}x** (target >= 50x; sigma = {c['sigma']:.4g}).", ""]
     if result["spgl1"]:
         md += ["## Subsampled DCT, m = n/4, k = n/20: ours vs the `spgl1` package (same weights, "
-               "sigma, opt_tol = 1e-4)", "",
-               "| n | solver | time (s) | iterations | A / A^H products | residual | objective | SNR (dB) |",
-               "|---|---|---|---|---|---|---|---|"]
+               "sigma, opt_tol = tol = 1e-4, same operator object)", "",
+               "| n | solver | time (s) | iterations | A / A^H products | residual / sigma - 1 | "
+               "objective | objective excess | SNR (dB) |",
+               "|---|---|---|---|---|---|---|---|---|"]
         for r in result["spgl1"]:
-            md.append(f"| {r['n']} | ours | {r['ours_seconds']:.3f} | {r['ours_iterations']} | "
-                      f"{r['ours_matvec']} / {r['ours_rmatvec']} | {r['ours_residual']:.5g} | "
-                      f"{r['ours_objective']:.6g} | {r['snr_ours_db']:.1f} |")
-            md.append(f"| {r['n']} | spgl1 {r['spgl1_stat']} | {r['spgl1_seconds']:.3f} | "
+            md.append(f"| {r['n']} | ours ({r['ours_status']}) | {r['ours_seconds']:.3f} | "
+                      f"{r['ours_iterations']} | {r['ours_matvec']} / {r['ours_rmatvec']} | "
+                      f"{r['ours_residual'] / r['sigma'] - 1:.1e} | {r['ours_objective']:.7g} | "
+                      f"{r['ours_objective_excess'][0]:.1e} .. {r['ours_objective_excess'][1]:.1e} | "
+                      f"{r['snr_ours_db']:.1f} |")
+            md.append(f"| {r['n']} | spgl1 (stat {r['spgl1_stat']}) | {r['spgl1_seconds']:.3f} | "
                       f"{r['spgl1_iterations']} | {r['spgl1_matvec']} / {r['spgl1_rmatvec']} | "
-                      f"{r['spgl1_residual']:.5g} | {r['spgl1_objective']:.6g} | "
+                      f"{r['spgl1_residual'] / r['sigma'] - 1:.1e} | {r['spgl1_objective']:.7g} | "
+                      f"{r['spgl1_objective_excess'][0]:.1e} .. {r['spgl1_objective_excess'][1]:.1e} | "
                       f"{r['snr_spgl1_db']:.1f} |")
-        md += [""] + [f"n = {r['n']}: speed-up **{r['speedup']:.1f}x** (target >= 3x), relative "
-                      f"difference of the solutions {r['rel_diff']:.1e}, sigma = {r['sigma']:.5g}."
-                      for r in result["spgl1"]] + [""]
+        md += ["", "Objective excess: (objective - optimal objective at the same residual) / optimal, "
+               "bracketed by a tight (tol = 1e-9) reference solve of BP_s with s = that solver's own "
+               "final residual (lower end: against the reference's objective, an upper bound of the "
+               "optimum; upper end: against its certified dual lower bound).  A positive lower end "
+               "is a point above the Pareto curve.  Ours stops on a "
+               "duality-gap certificate (feasible to tol, relative gap <= tol, printed below); "
+               "the package stops when |residual - sigma| <= opt_tol max(1, residual) ('root found', "
+               "stat 1).  Times: best of interleaved runs after a warm-up.", ""]
+        md += [f"n = {r['n']}: speed-up **{r['speedup']:.1f}x** (target >= 3x), relative "
+               f"difference of the solutions {r['rel_diff']:.1e}, sigma = {r['sigma']:.5g}, our "
+               f"certified relative gap {r['ours_gap_certificate']:.1e}."
+               for r in result["spgl1"]] + [""]
     (out / f"{name}.md").write_text("\n".join(md))
     print("\n".join(md))
 

@@ -49,6 +49,7 @@ __all__ = ["spgl1"]
 _MAX_NEWTON_STREAK = 50  # consecutive tau updates without a gradient step before giving up
 _THETA = 0.5  # inexactness allowed in a Newton step (fraction of the step that may be lost)
 _THETA_ZERO = 1e-3  # stationarity required on zero-weight coordinates before a Newton step
+_KAPPA = 1e-2  # BPDN: Newton step once an SPG step gains < kappa * (f - sigma^2 / 2)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -293,6 +294,14 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
     ``||r|| <= sigma + max(tol sigma, bp_tol ||b||)`` and ``(||x||_w - tau_lb) / ||x||_w <= tol``;
     or, for basis pursuit, ``||r|| <= bp_tol ||b||`` after safe steps only (so ``||x||_w <= tau*``).
 
+    When is a subproblem "solved enough" for a ``tau`` update: its gap is below ``theta`` times the
+    Newton decrease ``||r|| (||r|| - sigma)`` (``theta = 1/2``), or (BPDN only) it stagnates — the
+    last SPG step decreased ``f = ||r||^2 / 2`` by less than ``kappa (f - sigma^2 / 2)``
+    (``kappa = 0.01``).  The gap bound is pessimistic (its dual norm is a maximum over
+    coordinates) while ``f`` converges fast, so the second test saves about a third of the
+    iterations on BPDN.  Once ``| ||r|| - sigma | <= tol sigma`` the root is found and ``tau`` is
+    kept: the remaining iterations only tighten the gap to the certificate above.
+
     Known limitation: first-order subproblem solves are slow when the BP solution is degenerate
     (e.g. far below the recovery threshold, or compressible signals with ``sigma = 0``); the
     solver then stops at ``max_iter`` and reports it.
@@ -388,6 +397,7 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
                              time.perf_counter() - t0, "||b|| <= sigma: x = 0 is optimal")
 
     newton_streak = 0
+    f_prev = np.inf
     while True:
         rnorm = np.sqrt(2.0 * f)
         dn, dz, xg, l1z, nrm = _optimality(x, g, wk, unit)
@@ -427,12 +437,22 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
                 status, message = "converged", ("basis pursuit solution found: residual <= bp_tol"
                                                  " and ||x||_w <= a lower bound of the optimum")
                 break
-            if rnorm < sig:
+            if rnorm < sig * (1.0 - tol):
                 solved_sub = True  # tau is right of the root: decrease it now
+            elif sig > bp_tol and rnorm <= sig * (1.0 + tol):
+                # the root is found to tol: only the optimality certificate is missing, which
+                # more SPG steps on this LS_tau provide (tiny tau steps would cycle)
+                solved_sub = force_update
             else:
                 # the safe step below gains at least (1 - theta) of the Newton step
                 stat_ok = (not has_zero) or dz <= _THETA_ZERO * dn
-                solved_sub = (gap <= _THETA * rnorm * (rnorm - sig) and stat_ok) \
+                # BPDN: also step when the subproblem stagnates, i.e. the last SPG step gained
+                # less than kappa of what the Newton step aims at (f - sigma^2/2): the gap bound
+                # is pessimistic (its dual norm is a max over coordinates), f is not.  Plain
+                # Newton steps are not certified anyway; termination rests on the duality gap.
+                stag = sig > bp_tol and it > last_update_it \
+                    and 0.0 <= f_prev - f <= _KAPPA * (f - 0.5 * sig * sig)
+                solved_sub = ((gap <= _THETA * rnorm * (rnorm - sig) or stag) and stat_ok) \
                     or dn == 0.0 or force_update
         if it >= max_iter:
             break
@@ -488,6 +508,7 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
                 status, message = "stalled", "tau no longer changes"
                 break
             last_update_it = it
+            f_prev = np.inf
             force_update = False
             hist.clear()
             hist.append(f)
@@ -518,6 +539,7 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
         f1 = f - gtd + 0.5 * Ad2
         if f1 > fmax - 1e-4 * gtd:
             lam = min(1.0, gtd / Ad2) if Ad2 > 0 else 1.0
+        f_prev = f
         rr = _step(x, d, lam, r, Ad)
         f_new = 0.5 * rr
         f = f_new
