@@ -243,6 +243,47 @@ def test_error_decay_rates_small():
     assert rng is not None
 
 
+def test_beta_condensation_identity_and_feasibility():
+    # V_beta (y - q) = beta^-lam (u_lam, u_2lam, ...) exactly; x is feasible for the condensed decoder
+    rng = np.random.default_rng(13)
+    n, p, lam, beta = 64, 12, 7, 3.0
+    m = p * lam
+    A = math.sqrt(m) * GaussianOperator(m, n, random_state=rng)
+    qcs = QuantizedCS(A, "beta", beta=beta, block_length=lam, alphabet=Alphabet(8, 1.8))
+    x = sparse_signal(n, 3, rng)
+    q, u = qcs.encode(x, return_state=True)
+    V, bound = qcs.condensation()
+    lhs = V @ (qcs.measure(x) - q)
+    np.testing.assert_allclose(lhs, beta ** -lam * u[lam - 1::lam], rtol=1e-9, atol=1e-15)
+    assert np.linalg.norm(lhs) <= bound
+    assert bound == pytest.approx(beta ** -lam * 0.9 * math.sqrt(p))
+
+
+def test_beta_error_decays_exponentially_in_block_length():
+    # p ~ 2 s log(n/s) blocks fixed, lam grows: error ~ beta^-lam (two-stage beta dual decoder)
+    n, s, beta = 64, 2, 3.0
+    lams = np.arange(2, 7)
+
+    def errors(p, seed):
+        rng = np.random.default_rng(seed)
+        E = []
+        for lam in lams:
+            e = []
+            for _ in range(3):
+                m = p * lam
+                A = math.sqrt(m) * GaussianOperator(m, n, random_state=rng)
+                qcs = QuantizedCS(A, "beta", beta=beta, block_length=int(lam), alphabet=Alphabet(8, 1.8))
+                x = sparse_signal(n, s, rng)
+                z, info = qcs.decode(qcs.encode(x), method="two-stage", norm="inf", sparsity=s)
+                assert info.converged
+                e.append(np.linalg.norm(z - x))
+            E.append(np.exp(np.mean(np.log(e))))
+        return np.log(E)
+
+    slope = np.polyfit(lams, errors(16, 14), 1)[0]
+    assert -1.6 * math.log(beta) < slope < -0.7 * math.log(beta)
+
+
 # ------------------------------------------------------------------------------------------------
 # bad input, determinism
 # ------------------------------------------------------------------------------------------------
@@ -318,5 +359,12 @@ def test_rates_demo_quick(tmp_path):
     assert list(tmp_path.glob("*.png"))
     for fam in ("gaussian", "circulant", "hadamard"):
         r = {d["scheme"]: d for d in results if d["family"] == fam}
-        assert r["ΣΔ r=2"]["mean_error"][-1] < r["MSQ"]["mean_error"][-1]
-        assert r["ΣΔ r=2"]["slope"] < r["MSQ"]["slope"]
+        msq, sd2, beta = r["MSQ"], r["ΣΔ r=2"], r["beta=3"]
+        # MSQ flat-ish, ΣΔ r=2 ends far below it with a much steeper log-log slope
+        assert abs(msq["slope"]) < 0.3
+        assert sd2["mean_error"][-1] < 0.2 * msq["mean_error"][-1]
+        assert sd2["slope_all_points"] < msq["slope"] - 0.8
+        # beta: exponential in the block length, slope near -log(beta) per unit of lam
+        assert -2 * math.log(3) < beta["slope"] < -0.6 * math.log(3)
+        assert beta["mean_error"][-1] < 1e-3
+        assert beta["converged_fraction"] == 1.0 and beta["unstable_fraction"] == 0.0
