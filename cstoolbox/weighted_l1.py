@@ -14,7 +14,8 @@ so the smaller ``omega``; with ``alpha < 1/2`` an ``omega`` near 1 is best, and 
 Public API
 ----------
 * :func:`weighted_bpdn` — the solver front end (``"spgl1"`` default, ``"fista"``, ``"admm"``,
-  ``"cvxpy"``), any operator, real or complex, weights in ``[0, 1]`` including 0.
+  ``"cvxpy"``, ``"lp"`` for exact basis pursuit), any operator, real or complex, weights in
+  ``[0, 1]`` including 0.
 * Support information: :func:`weights_from_support`, :func:`weights_from_supports` (several sets),
   :func:`support_from_previous` (the 90 %-energy rule), :func:`top_k_support`,
   :func:`synthetic_support_estimate` (size ``rho k``, accuracy ``alpha``), :func:`support_accuracy`,
@@ -61,7 +62,7 @@ __all__ = [
     "reweighted_l1", "wspgl1", "SOLVERS",
 ]
 
-SOLVERS = ("spgl1", "fista", "admm", "cvxpy")
+SOLVERS = ("spgl1", "fista", "admm", "cvxpy", "lp")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -345,10 +346,13 @@ def weighted_bpdn(A, y, weights=None, sigma=0.0, solver="spgl1", x0=None, tol=1e
         Weights in ``[0, 1]`` (zeros allowed; default all ones = plain BPDN).
     sigma : float
         Noise level ``>= 0`` (0: basis pursuit ``A x = y``).
-    solver : {"spgl1", "fista", "admm", "cvxpy"}
+    solver : {"spgl1", "fista", "admm", "cvxpy", "lp"}
         ``"spgl1"``: our Pareto root finding with spectral projected gradient (fast, default);
         ``"fista"``: the same root finding with FISTA subproblems; ``"admm"``: linearized ADMM;
-        ``"cvxpy"``: the cvxpy reference (small problems; dense).
+        ``"cvxpy"``: the cvxpy reference (small problems; dense); ``"lp"``: basis pursuit
+        (``sigma = 0``, real data only) as a linear program solved exactly by HiGHS with a
+        duality certificate (:func:`cstoolbox.solvers.lp_weighted_bp`; small problems, dense;
+        ``x0``, ``tol`` and ``callback`` are not used).
     x0 : array_like, optional
         Warm start (iterative solvers).
     tol : float
@@ -370,7 +374,8 @@ def weighted_bpdn(A, y, weights=None, sigma=0.0, solver="spgl1", x0=None, tol=1e
     Raises
     ------
     ValueError
-        Weights outside ``[0, 1]`` or NaN, shape mismatch, ``sigma < 0``, unknown solver.
+        Weights outside ``[0, 1]`` or NaN, shape mismatch, ``sigma < 0``, unknown solver;
+        ``solver="lp"`` with ``sigma > 0`` or complex data.
 
     Notes
     -----
@@ -405,6 +410,13 @@ def weighted_bpdn(A, y, weights=None, sigma=0.0, solver="spgl1", x0=None, tol=1e
     elif solver == "admm":
         x, info = S.admm_bpdn(A, y, sigma=sigma, weights=w, x0=x0, tol=min(tol, 1e-5),
                               callback=callback, **kw)
+    elif solver == "lp":
+        if sigma > 0:
+            raise ValueError(f"solver='lp' solves basis pursuit (sigma = 0) only, got "
+                             f"sigma={sigma!r}; use 'spgl1' or 'cvxpy' for sigma > 0")
+        x, info = S.lp_weighted_bp(A, y, weights=w, **kw)
+        if x is None:
+            x = np.full(n, np.nan)
     else:
         x, info = S.cvx_weighted_bpdn(A, y, weights=w, sigma=sigma)
         if x is None:

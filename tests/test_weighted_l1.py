@@ -106,6 +106,45 @@ def test_weighted_bpdn_solvers_agree_with_cvxpy(cplx, noise):
         assert np.iscomplexobj(xs) == cplx
 
 
+@pytest.mark.parametrize("seed", [0, 5])
+def test_lp_basis_pursuit_matches_cvxpy_with_zero_weights(seed):
+    from cstoolbox.solvers import lp_weighted_bp
+    # m below the l1 threshold: BP solutions are not the sparse x, the LP must still be optimal
+    A, y, x, T, _ = _problem(False, seed=seed, m=20, n=60, k=8)
+    n = A.shape[1]
+    for w in (None, weights_from_supports(n, [T[:4], [0, 1, 2]], [0.0, 0.3])):
+        xl, il = weighted_bpdn(A, y, w, solver="lp")
+        xc, ic = weighted_bpdn(A, y, w, solver="cvxpy")
+        assert il.converged and il.solver == "lp:highs" and il.gap <= 1e-6, il
+        assert il.residual_norm <= 1e-8 * np.linalg.norm(y)
+        ww = np.ones(n) if w is None else w
+        assert il.objective == pytest.approx(float(np.sum(ww * np.abs(xl))), rel=1e-12)
+        # same optimal value (the minimizer may not be unique); never worse than cvxpy's
+        assert il.objective <= ic.objective * (1 + 1e-6)
+        assert il.objective == pytest.approx(ic.objective, rel=1e-5)
+    # a correct estimate left unpenalized: exact recovery where plain BP fails
+    xw, iw = lp_weighted_bp(A, y, weights_from_support(n, T[:6], 0.0))
+    assert iw.converged and np.linalg.norm(xw - x) <= 1e-8 * np.linalg.norm(x)
+
+
+def test_lp_status_and_bad_inputs():
+    from cstoolbox.solvers import lp_weighted_bp
+    A, y, x, T, _ = _problem(False, seed=2)
+    A0 = A.copy()
+    A0[0] = 0.0  # row 0 of A x = y cannot hold when y_0 != 0
+    x0, info = lp_weighted_bp(A0, y)
+    assert info.status == "infeasible" and not info.converged
+    with pytest.warns(ConvergenceWarning, match="infeasible"):
+        weighted_bpdn(A0, y, solver="lp")
+    with pytest.raises(ValueError, match="sigma"):
+        weighted_bpdn(A, y, sigma=0.1, solver="lp")
+    Ac, yc, *_ = _problem(True, seed=2)
+    with pytest.raises(ValueError, match="real"):
+        weighted_bpdn(Ac, yc, solver="lp")
+    with pytest.raises(ValueError, match="weights"):
+        weighted_bpdn(A, y, -np.ones(A.shape[1]), solver="lp")
+
+
 def test_weighted_bpdn_omega0_recovers_where_l1_fails():
     # m too small for plain BP, but a correct estimate left unpenalized makes recovery exact
     rng = np.random.default_rng(1)
@@ -190,14 +229,30 @@ def test_synthetic_demo_quick_reproduces_conclusions(tmp_path):
     res = demo.main(["--quick", "--out", str(tmp_path), "--no-progress"])
     s = res["settings"]["sparse"]
     # alpha = 0.7: omega = 0 beats omega = 1; alpha = 0.3 at the small m: omega = 1 beats omega = 0
-    assert s["60,0.7"]["mean_snr"][0] > s["60,0.7"]["mean_snr"][-1] + 20
-    assert s["60,0.3"]["mean_snr"][-1] > s["60,0.3"]["mean_snr"][0]
+    assert s["50,0.7"]["mean_snr"][0] > s["50,0.7"]["mean_snr"][-1] + 20
+    assert s["50,0.3"]["mean_snr"][-1] > s["50,0.3"]["mean_snr"][0] + 20
+    # noise-free solves are exact LPs, each with a duality certificate
+    assert all(c == 1.0 for v in s.values() for c in v["converged"])
+    assert res["solver_counts"]["sparse"] == {"lp": 2 * 2 * 2 * 3}
     assert (tmp_path / "snr_sparse.png").stat().st_size > 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["trials"] == 2
     # same seed -> same numbers
     res2 = demo.run(quick=True, out=tmp_path / "again", progress=False)
-    assert res2["settings"]["sparse"]["60,0.7"]["mean_snr"] == s["60,0.7"]["mean_snr"]
+    assert res2["settings"]["sparse"]["50,0.7"]["mean_snr"] == s["50,0.7"]["mean_snr"]
+
+
+def test_synthetic_demo_noisy_solves_are_certified():
+    from cstoolbox.demos.weighted_l1_synthetic import _solve
+    A, y, x, T, sigma = _problem(False, seed=4, noise=0.05)
+    w = weights_from_support(A.shape[1], T[:3], 0.0)
+    # SPGL1 certifies; with 2 iterations it cannot, and cvxpy takes over (still certified)
+    _, ok, _, name = _solve(A, y, w, sigma, "certified", 5000, 1e-4)
+    assert ok and name == "spgl1"
+    xh, ok, _, name = _solve(A, y, w, sigma, "certified", 2, 1e-4)
+    assert ok and name == "cvxpy" and np.linalg.norm(A @ xh - y) <= sigma * (1 + 1e-6)
+    _, ok, _, name = _solve(A, y, w, sigma, "spgl1", 2, 1e-4)
+    assert not ok and name == "spgl1"
 
 
 def test_audio_and_video_demos_quick(tmp_path):
