@@ -368,3 +368,21 @@ def test_rates_demo_quick(tmp_path):
         assert -2 * math.log(3) < beta["slope"] < -0.6 * math.log(3)
         assert beta["mean_error"][-1] < 1e-3
         assert beta["converged_fraction"] == 1.0 and beta["unstable_fraction"] == 0.0
+
+def test_audio_demo_quick(tmp_path):
+    from cstoolbox.demos import quantized_cs_audio
+    results = quantized_cs_audio.main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    assert (tmp_path / "audio_snr_vs_bits.png").stat().st_size > 0
+    assert json.loads((tmp_path / "audio.json").read_text())["results"] == results
+    snr = {(r["family"], r["scheme"], r["bits"], r["m"]): r["snr_db"] for r in results}
+    n = results[0]["n"]
+    for fam in ("circulant", "hadamard"):
+        # one bit per measurement: MSQ keeps no amplitude (about 0 dB); with 4x oversampling every
+        # noise-shaping scheme recovers the frame
+        msq = snr[fam, "MSQ", 1, 4 * n]
+        assert abs(msq) < 1.0
+        for scheme in ("ΣΔ r=1", "ΣΔ r=2", "beta"):
+            assert snr[fam, scheme, 1, 4 * n] > msq + 5
+        # oversampling helps the shaped schemes at 3 bits, and they beat MSQ there
+        assert snr[fam, "ΣΔ r=2", 3, 4 * n] > snr[fam, "ΣΔ r=2", 3, n]
+        assert snr[fam, "ΣΔ r=2", 3, 4 * n] > snr[fam, "MSQ", 3, 4 * n] + 8
