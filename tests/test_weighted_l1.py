@@ -9,8 +9,8 @@ import pytest
 from cstoolbox.exceptions import ConvergenceWarning
 from cstoolbox.weighted_l1 import (
     recovery_gamma, reweighted_l1, support_accuracy, support_from_previous,
-    synthetic_support_estimate, top_k_support, weighted_bpdn, weights_from_support,
-    weights_from_supports, wspgl1,
+    sequential_weighted_bpdn, synthetic_support_estimate, top_k_support, weighted_bpdn,
+    weights_from_support, weights_from_supports, wspgl1,
 )
 
 
@@ -221,6 +221,42 @@ def test_reweighted_l1_and_wspgl1_improve_on_l1():
             errs[key].append(np.linalg.norm(xh - x) / np.linalg.norm(x))
     assert np.mean(errs["rw"]) < np.mean(errs["l1"])
     assert np.mean(errs["wspgl1"]) < np.mean(errs["l1"])
+
+
+def test_sequential_weighted_bpdn_uses_previous_support():
+    rng = np.random.default_rng(6)
+    n, m, k = 120, 36, 12
+    x = np.zeros(n)
+    x[rng.choice(n, k, replace=False)] = rng.standard_normal(k)
+    problems = []
+    for j in range(4):  # a slowly varying sequence
+        A = rng.standard_normal((m, n)) / np.sqrt(m)
+        xj = x + 0.01 * j * (x != 0)
+        problems.append((A, A @ xj, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        x1, i1, s1 = sequential_weighted_bpdn(problems, omega=1.0, max_iter=3000)
+        xw, iw, sw = sequential_weighted_bpdn(problems, omega=0.0, energy=0.99,
+                                              first=(x1[0], i1[0]), max_iter=3000)
+    assert s1 == [0, 0, 0, 0] and sw[0] == 0 and all(v > 0 for v in sw[1:])
+    assert xw[0] is x1[0]
+    # omega = 1 is plain l1 frame by frame; frame j >= 1 uses T~ from frame j - 1
+    for j, (A, y, _) in enumerate(problems):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            xr, _ = weighted_bpdn(A, y, max_iter=3000)
+        np.testing.assert_allclose(x1[j], xr)
+    T = support_from_previous(xw[1], 0.99)
+    xr, _ = weighted_bpdn(problems[2][0], problems[2][1], weights_from_support(n, T, 0.0),
+                          max_iter=3000)
+    np.testing.assert_allclose(xw[2], xr)
+    # m = 36 < what l1 needs for k = 12, the unpenalized estimate recovers the later frames
+    err = [np.linalg.norm(xw[j] - (x + 0.01 * j * (x != 0))) for j in (2, 3)]
+    assert max(err) <= 1e-3 * np.linalg.norm(x)
+    with pytest.raises(ValueError, match="energy"):
+        sequential_weighted_bpdn(problems, energy=0.0)
+    with pytest.raises(ValueError, match="omega"):
+        sequential_weighted_bpdn(problems, omega=2.0)
 
 
 # ------------------------------------------------------------------ the paper at small scale

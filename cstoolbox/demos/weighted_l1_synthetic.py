@@ -106,7 +106,7 @@ def _trial(setting, n, k, m, alpha, rho, omegas, noise_level, seed, max_iter_fac
 
 def run(quick=False, out=None, seed=0, trials=None, settings=None, n_jobs=2, progress=True,
         max_iter_factor=10, tol=1e-4, solver="certified"):
-    """Run the sweep; returns a dict of mean-SNR tables (and writes figures and tables to ``out``)."""
+    """Run the sweep; returns a dict of mean-SNR tables (figures and tables go to ``out``)."""
     from .._progress import progress as pbar
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
