@@ -19,8 +19,11 @@ state ``u``), ``decode(q, method=...)`` returns ``(x_hat, info)`` with a
     of ``(1 + ... + z^(t-1))^r``, bound ``2^r sqrt(p) step/2``).
 ``"two-stage"``
     Support ``T`` from an ℓ1 decode, then the Sobolev dual (ΣΔ) / beta dual least squares
-    ``x_T = (S^-1 A_T)^+ S^-1 q`` (support from the one-stage ℓinf decoder by default, or from
-    plain BPDN with ``support_from="bpdn"``).
+    ``x_T = (S^-1 A_T)^+ S^-1 q`` (support from the one-stage ℓinf decoder by default, from
+    plain BPDN with ``support_from="bpdn"``, or from the condensed decoder with
+    ``support_from="condensed"``: for beta encoding with long blocks the fast choice, since the
+    condensed ``p x n`` program is well conditioned while ``H_beta^-1`` has entries up to
+    ``beta^(lam-1)``).
 ``"bpdn"``
     The MSQ baseline: plain basis pursuit denoising ``||A z - q||_2 <= ||S||_1 (step/2) sqrt(m)``.
 
@@ -323,10 +326,11 @@ class QuantizedCS:
             the ℓ1 solution's support).
         block_length : int, optional
             Condensed decoder block length (default the encoder's for beta; ΣΔ: about sqrt(m)).
-        support_from : {"one-stage", "bpdn"}
+        support_from : {"one-stage", "bpdn", "condensed"}
             Two-stage: the ℓ1 decode giving the support (the one-stage decoder with ``norm``,
-            or plain BPDN with the worst-case bound ``||S||_1 (step/2) sqrt(m)``, which needs
-            coefficients well above the quantization step).
+            plain BPDN with the worst-case bound ``||S||_1 (step/2) sqrt(m)``, which needs
+            coefficients well above the quantization step, or the condensed decoder with
+            ``block_length``, for ``"sigma_delta"`` and ``"beta"``).
         bpdn_solver : {"homotopy", "weighted_l1"}
             Solver of the plain BPDN (baseline and two-stage support): our exact homotopy, or
             :func:`cstoolbox.weighted_l1.weighted_bpdn` with unit weights.
@@ -361,11 +365,15 @@ class QuantizedCS:
             return self._bpdn(q, bound, solver, bpdn_solver, **solver_options)
         if support_from == "bpdn":
             z, info = self._bpdn(q, bound, solver, bpdn_solver, **solver_options)
+        elif support_from == "condensed":
+            V, bV = self.condensation(block_length)
+            z, info = self._bp(V @ self.A_, np.asarray(V.matvec(q)), None, bV, "l2", 0.0, solver,
+                               **solver_options)
         elif support_from == "one-stage":
             b1 = half * math.sqrt(self.m_) if norm == "l2" else half
             z, info = self._bp(self.A_, q, self.shaping_, b1, norm, 0.0, solver, **solver_options)
         else:
-            raise ValueError(f"support_from must be 'one-stage' or 'bpdn', got {support_from!r}")
+            raise ValueError(f"support_from must be 'one-stage', 'bpdn' or 'condensed', got {support_from!r}")
         if sparsity is not None:
             k = _check_int(sparsity, "sparsity")
             T = np.argsort(-np.abs(z))[:k]

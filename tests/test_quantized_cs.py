@@ -284,6 +284,29 @@ def test_beta_error_decays_exponentially_in_block_length():
     assert -1.6 * math.log(beta) < slope < -0.7 * math.log(beta)
 
 
+def test_beta_two_stage_condensed_support_equals_oracle_dual():
+    # support from the well-conditioned condensed decode, then the beta dual on it: once the
+    # support is right this is exactly the oracle least squares (H^-1 A_T)^+ H^-1 q
+    rng = np.random.default_rng(16)
+    n, s, p, lam, beta = 128, 3, 24, 10, 3.0
+    m = p * lam
+    A = math.sqrt(m) * GaussianOperator(m, n, random_state=rng)
+    qcs = QuantizedCS(A, "beta", beta=beta, block_length=lam, alphabet=Alphabet(8, 1.8))
+    x = sparse_signal(n, s, rng)
+    q = qcs.encode(x)
+    z, info = qcs.decode(q, method="two-stage", support_from="condensed", sparsity=s)
+    assert info.converged and "two-stage" in info.solver
+    T = np.flatnonzero(x)
+    assert set(np.flatnonzero(z)) == set(T)
+    H = qcs.shaping_.todense()
+    AT = A.todense()[:, T] if hasattr(A, "todense") else np.asarray(A)[:, T]
+    ref = np.linalg.lstsq(np.linalg.solve(H, AT), np.linalg.solve(H, q), rcond=None)[0]
+    np.testing.assert_allclose(z[T], ref, rtol=1e-6)
+    assert np.linalg.norm(z - x) < 10 * beta ** -lam
+    with pytest.raises(ValueError, match="support_from"):
+        qcs.decode(q, method="two-stage", support_from="magic")
+
+
 # ------------------------------------------------------------------------------------------------
 # bad input, determinism
 # ------------------------------------------------------------------------------------------------

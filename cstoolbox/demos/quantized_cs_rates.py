@@ -10,7 +10,10 @@ For each family and each m an s-sparse unit-norm x is measured with unit-varianc
 * beta encoding: ``p`` blocks of length lam, ``m = p * lam``, with ``p`` fixed at about
   ``2 s log(n/s)`` (the number of measurements an s-sparse recovery needs: the condensed
   ``p x n`` matrix ``V A`` must have the null space property), decoded by the two-stage beta dual
-  (support from the one-stage ℓinf decoder, then ``x_T = (H^-1 A_T)^+ H^-1 q``); fitted slope of
+  (support: the s largest entries of the condensed ℓ2 decode ``min ||z||_1 s.t.
+  ||V (A z - q)||_2 <= beta^-lam sqrt(p) step/2``, then ``x_T = (H^-1 A_T)^+ H^-1 q``; the
+  one-stage support, ``--beta-decoder two-stage-inf``, works with ``H^-1 A`` whose rows grow like
+  ``beta^lam`` and becomes slow and ill-conditioned for long blocks); fitted slope of
   log error vs lam (theory: -log(beta)) over the lam where the error is below ``--fit-below``
   (before that the support is not yet found and the error saturates near 1; the same rule
   applies to the ΣΔ fits, the slope over all points is reported beside it).
@@ -37,7 +40,7 @@ DESCRIPTION = "Quantized CS error decay: MSQ flat, Sigma-Delta slope -(r-1/2), b
 
 FAMILIES = ("gaussian", "circulant", "hadamard", "dft")
 SD_DECODERS = ("one-stage", "one-stage-l2", "two-stage")
-BETA_DECODERS = ("two-stage", "one-stage", "condensed")
+BETA_DECODERS = ("two-stage", "two-stage-inf", "one-stage", "condensed")
 
 
 def _shuffled(op, rng):
@@ -119,7 +122,8 @@ def schemes_for(bits, sd_decoder="one-stage", beta_decoder="two-stage", sparsity
     sd = {"one-stage": dict(method="one-stage", norm="inf"), "one-stage-l2": dict(method="one-stage", norm="l2"),
           "two-stage": dict(method="two-stage", norm="inf", sparsity=sparsity)}[sd_decoder]
     bd = {"one-stage": dict(method="one-stage", norm="inf"), "condensed": dict(method="condensed"),
-          "two-stage": dict(method="two-stage", norm="inf", sparsity=sparsity)}[beta_decoder]
+          "two-stage": dict(method="two-stage", support_from="condensed", sparsity=sparsity),
+          "two-stage-inf": dict(method="two-stage", norm="inf", sparsity=sparsity)}[beta_decoder]
     out = []
     if bits == 1:
         a = Alphabet.one_bit()
