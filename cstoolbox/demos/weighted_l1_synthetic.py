@@ -174,6 +174,10 @@ def run(quick=False, out=None, seed=0, trials=None, settings=None, n_jobs=2, pro
                 sdict[f"{m},{alpha}"] = {"mean_snr": mean.tolist(),
                                          "mean_snr_uncapped": np.mean(snr, 0).tolist(),
                                          "exact_fraction": exact.tolist(),
+                                         "snr_trials": snr.tolist(),
+                                         "sem_snr": (np.std(np.minimum(snr, SNR_CAP), axis=0,
+                                                            ddof=1) / np.sqrt(len(snr))).tolist()
+                                         if len(snr) > 1 else [float("nan")] * len(omegas),
                                          "converged": conv.tolist(),
                                          "mean_iterations": np.mean(e["iterations"], 0).tolist()}
                 rows.append([m, alpha] + [float(v) for v in mean]
