@@ -25,11 +25,14 @@ Three algorithms, chosen by ``method`` in :func:`shaped_basis_pursuit`:
     to round-off.
 ``"lp"`` (ℓinf constraint, no noise variable)
     The problem is the linear program ``min ||z||_1 s.t. |B z - b| <= bound``.  Only about
-    ``|T|`` of its ``2m`` inequalities are active at a vertex, and only ``|T|`` of its ``n``
-    columns are nonzero, so we solve it by column *and* row generation: a small restricted LP
-    (HiGHS via :func:`scipy.optimize.linprog`) on the current columns and rows, then a check of
-    every row (primal feasibility) and every column (dual feasibility ``||B^T η||_inf <= 1`` with
-    the LP's multipliers ``η``); violators are added until both certificates hold.
+    ``|T|`` of its ``2m`` inequalities are active at a vertex, so we solve it by row (and,
+    when ``B`` is not formed, column) generation: a restricted LP (HiGHS, kept in one model and
+    re-solved warm) on the current columns and rows, then a check of every row (primal
+    feasibility) and every column (dual feasibility ``||B^T η||_inf <= 1`` with the LP's
+    multipliers ``η``); violators are added until both certificates hold.  The first restricted
+    problem comes from a dense primal-dual interior-point method on ``B`` (when ``m n`` is
+    moderate: all columns and the rows of smallest slack at its nearly feasible iterate, so that
+    usually a single LP solve certifies), or from the ℓ2 homotopy's support (matrix-free).
 ``"pdhg"`` (any constraint, with or without the noise variable)
     A first-order primal-dual (Chambolle–Pock) iteration on the split form ``K [z; w; ν] = q``
     with the dual step preconditioned by the banded matrix ``(τ_z c_A I + τ_w S S^T + τ_ν I)^-1``
@@ -572,18 +575,24 @@ class _RestrictedLP:
         self.ncol += 2 * nr
 
     def add_cols(self, idx, cols_full):
-        """``cols_full``: the new columns of B (all m rows)."""
-        nr = len(self.rows)
+        """``cols_full``: the new columns of B (all m rows); one HiGHS call for all of them."""
+        idx = [int(j) for j in idx]
+        if not idx:
+            return
+        nr, k = len(self.rows), len(idx)
         R = np.asarray(self.rows, dtype=np.int64)
-        for j, col in zip(idx, cols_full.T):
-            vals = col[R] if nr else np.zeros(0)
-            v = np.concatenate([vals, -vals])
-            ind = np.concatenate([np.arange(nr), np.arange(nr)]).astype(np.int32)
-            self.h.addCols(2, np.ones(2), np.zeros(2), np.full(2, self._hs.kHighsInf), v.size,
-                           np.array([0, nr], dtype=np.int32), ind, v)
-            self.cols.append(int(j))
-            self.zcol.append(self.ncol)
-            self.ncol += 2
+        vals = np.asarray(cols_full)[R] if nr else np.zeros((0, k))      # (nr, k)
+        # column pairs (z+, z-): +B and -B on the rows in play
+        v = np.empty((2 * k, nr))
+        v[0::2] = vals.T
+        v[1::2] = -vals.T
+        ind = np.tile(np.arange(nr, dtype=np.int32), 2 * k)
+        starts = np.arange(2 * k, dtype=np.int32) * nr
+        self.h.addCols(2 * k, np.ones(2 * k), np.zeros(2 * k), np.full(2 * k, self._hs.kHighsInf), v.size,
+                       starts, ind, v.ravel())
+        self.cols.extend(idx)
+        self.zcol.extend(range(self.ncol, self.ncol + 2 * k, 2))
+        self.ncol += 2 * k
 
     def set_penalty(self, penalty):
         self.penalty = penalty
@@ -605,20 +614,25 @@ class _RestrictedLP:
         return ok, self.h.modelStatusToString(st), zT, slack, eta_rows
 
 
-def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None):
+def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None, rows0=None, Bfull=None):
+    """Column/row generation.  ``rows0``: initial rows (default: the rows most violated by
+    ``z_start``); ``Bfull``: the columns ``B[:, T0]`` when the caller has them already."""
     n, m = B.A.shape[1], b.size
     T = list(dict.fromkeys(int(t) for t in T0))
     if not T:
         T = [int(np.argmax(np.abs(B.rmatvec(b))))]
-    Bfull = B.cols(T)
+    Bfull = B.cols(T) if Bfull is None else np.asarray(Bfull)
     # exact-penalty weight: well above the multipliers' scale 1 / ||B_T||
-    penalty = 1e4 / max(float(np.min(np.linalg.norm(Bfull, axis=0))), 1e-300)
+    penalty = 1e8 / max(float(np.min(np.linalg.norm(Bfull, axis=0))), 1e-300)
     lp = _RestrictedLP(b, c, penalty)
     # rows: those violated most by the ℓ2 start (least squares on the start columns)
     z0 = np.zeros(len(T)) if z_start is None else np.asarray(z_start, dtype=float)[T]
     r0 = min(m, 2 * len(T) + 20)
     viol = np.abs(Bfull @ z0 - b)
-    lp.add_rows(np.argpartition(-viol, r0 - 1)[:r0] if r0 < m else np.arange(m), Bfull)
+    if rows0 is not None:
+        lp.add_rows(np.asarray(rows0, dtype=int), Bfull)
+    else:
+        lp.add_rows(np.argpartition(-viol, r0 - 1)[:r0] if r0 < m else np.arange(m), Bfull)
     lp.add_cols(T, Bfull)
     hist = {"columns": [], "rows": [], "objective": []}
     status, msg, it = "max_iter", f"stopped after max_iter={max_iter} generation rounds", 0
@@ -662,7 +676,7 @@ def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None):
             Bfull = np.column_stack([Bfull, newcols])
             lp.add_cols(add, newcols)
         if bad_rows.size:
-            add = bad_rows[np.argsort(-np.abs(resid[bad_rows]))[:max(20, k // 2)]]
+            add = bad_rows[np.argsort(-np.abs(resid[bad_rows]))[:max(20, min(k, len(lp.rows)) // 2)]]
             lp.add_rows(add, Bfull)
     z[T_sol] = zT
     resid = Bfull[:, :len(T_sol)] @ zT - b
@@ -670,6 +684,130 @@ def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None):
     g = B.rmatvec(eta)
     gap = max(float(np.max(np.abs(g))) - 1.0, 0.0)
     return z, status, it, viol, gap, hist, msg
+
+
+# ------------------------------------------------------------------------------------------------
+# dense primal-dual interior point (ℓinf), rows identified for the certified LP polish
+# ------------------------------------------------------------------------------------------------
+# largest m * n for which "auto" forms B = S^-1 A densely (8 bytes each: 256 MiB)
+_IPM_MAX_ENTRIES = 2 ** 25
+# the interior point stops when its scaled primal residual (slab [-1, 1]) and relative gap are
+# below these: the rows of smallest slack then contain the active ones (checked by the LP)
+_IPM_PRES_STOP = 3e-2
+
+
+def _dense_columns(B, n, chunk=256):
+    """All columns of ``B = S^-1 A`` (``chunk`` operator applications at a time)."""
+    return np.column_stack([B.cols(range(j, min(n, j + chunk))) for j in range(0, n, chunk)])
+
+
+def _ipm_linf(Bd, b, c, gap_stop, max_iter):
+    r"""Mehrotra predictor-corrector on ``min 1^T t  s.t.  -t <= z <= t,  |B z - b| <= c``.
+
+    Rows are scaled by ``1/c`` (the slab becomes ``[-1, 1]``).  The Newton system is reduced to
+    the ``n x n`` normal matrix ``B^T D B + diag(4 W1 W2 / (W1 + W2))`` (Jacobi-scaled Cholesky,
+    one refinement step through ``B``); rows whose weight is below ``1e-9`` of the largest are
+    left out of it once the weights have spread (they change the step, not the residuals, which
+    are always computed exactly).  Stops when the relative primal-dual gap is below
+    ``gap_stop``: the iterate only has to identify the active rows for the certified LP polish.
+    Returns ``z``, the row slacks (scaled), the iteration count and the history.
+    """
+    m, n = Bd.shape
+    Bs = Bd / c
+    bs = b / c
+    hi, lo = bs + 1.0, bs - 1.0
+    z = np.zeros(n)
+    t = np.full(n, 0.1)
+    s1, s2, s3, s4 = np.full(n, 0.1), np.full(n, 0.1), np.ones(m), np.ones(m)
+    l1, l2, l3, l4 = np.full(n, 0.5), np.full(n, 0.5), np.full(m, 0.01), np.full(m, 0.01)
+    N = 2 * (n + m)
+    hist = {"primal": [], "dual": [], "mu": [], "rows_in_normal_matrix": []}
+    it = 0
+    for it in range(1, max_iter + 1):
+        Bz = Bs @ z
+        rp1, rp2 = z - t + s1, -z - t + s2
+        rp3, rp4 = Bz - hi + s3, -Bz + lo + s4
+        rdz = l1 - l2 + Bs.T @ (l3 - l4)
+        rdt = 1.0 - l1 - l2
+        mu = (l1 @ s1 + l2 @ s2 + l3 @ s3 + l4 @ s4) / N
+        pobj, dobj = float(t.sum()), float(l4 @ lo - l3 @ hi)
+        hist["primal"].append(pobj)
+        hist["dual"].append(dobj)
+        hist["mu"].append(float(mu))
+        pres = max(np.abs(rp3).max(), np.abs(rp4).max())
+        if abs(pobj - dobj) <= gap_stop * max(abs(pobj), 1e-300) and pres <= _IPM_PRES_STOP:
+            break
+        W1, W2, W3, W4 = l1 / s1, l2 / s2, l3 / s3, l4 / s4
+        D = W3 + W4
+        E = 4.0 * W1 * W2 / (W1 + W2)
+        Q = np.flatnonzero(D >= 1e-9 * D.max())
+        hist["rows_in_normal_matrix"].append(int(Q.size))
+        BQ = (Bs if Q.size == m else Bs[Q]) * np.sqrt(D[Q])[:, None]
+        M = sla.blas.dsyrk(1.0, BQ, trans=1, lower=0)
+        M[np.diag_indices(n)] += E
+        dg = np.sqrt(np.maximum(np.diag(M), 1e-300))
+        M /= dg[:, None]
+        M /= dg[None, :]
+        M[np.diag_indices(n)] += 1e-14
+        try:
+            cf = sla.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            break  # the normal matrix lost definiteness: the iterate is as accurate as it gets
+        Dzt, Dtt = W2 - W1, W1 + W2
+
+        def msolve(r):
+            return sla.cho_solve(cf, r / dg, check_finite=False) / dg
+
+        def direction(rc1, rc2, rc3, rc4):
+            g1, g2 = W1 * rp1 - rc1 / s1, W2 * rp2 - rc2 / s2
+            g3, g4 = W3 * rp3 - rc3 / s3, W4 * rp4 - rc4 / s4
+            rz = -rdz - (g1 - g2 + Bs.T @ (g3 - g4))
+            rt = -rdt + g1 + g2
+            r = rz - Dzt * rt / Dtt
+            dz = msolve(r)
+            dz = dz + msolve(r - Bs.T @ (D * (Bs @ dz)) - E * dz)  # refinement through B, not M
+            dt = (rt - Dzt * dz) / Dtt
+            Bdz = Bs @ dz
+            dl = (W1 * (dz - dt + rp1) - rc1 / s1, W2 * (-dz - dt + rp2) - rc2 / s2,
+                  W3 * (Bdz + rp3) - rc3 / s3, W4 * (-Bdz + rp4) - rc4 / s4)
+            ds = tuple(-(rc + sv * d) / lv for rc, sv, d, lv in zip((rc1, rc2, rc3, rc4), S_, dl, L_))
+            return dz, dt, dl, ds
+
+        def step(v, dv):
+            neg = dv < 0
+            return min(1.0, float(np.min(-v[neg] / dv[neg]))) if neg.any() else 1.0
+
+        L_, S_ = (l1, l2, l3, l4), (s1, s2, s3, s4)
+        dz, dt, dl, ds = direction(*(lv * sv for lv, sv in zip(L_, S_)))
+        ap = min(step(v, d) for v, d in zip(S_, ds))
+        ad = min(step(v, d) for v, d in zip(L_, dl))
+        mu_aff = sum((sv + ap * d1) @ (lv + ad * d2) for sv, d1, lv, d2 in zip(S_, ds, L_, dl)) / N
+        sigma = (mu_aff / mu) ** 3
+        dz, dt, dl, ds = direction(*(lv * sv + d1 * d2 - sigma * mu for lv, sv, d1, d2 in zip(L_, S_, ds, dl)))
+        ap = min(1.0, 0.995 * min(step(v, d) for v, d in zip(S_, ds)))
+        ad = min(1.0, 0.995 * min(step(v, d) for v, d in zip(L_, dl)))
+        z, t = z + ap * dz, t + ap * dt
+        s1, s2, s3, s4 = (v + ap * d for v, d in zip(S_, ds))
+        l1, l2, l3, l4 = (v + ad * d for v, d in zip(L_, dl))
+    return z, np.minimum(s3, s4), it, hist
+
+
+def _ipm_then_lp(B, b, c, tol, max_iter, verbose, gap_stop=0.1):
+    """Interior point on the dense ``B`` to find the active rows, then the certified LP on
+    those rows and all columns (row generation adds any row the LP solution violates)."""
+    n = B.A.shape[1]
+    Bd = _dense_columns(B, n)
+    z_ipm, slack, ipm_it, ipm_hist = _ipm_linf(Bd, b, c, gap_stop, 60)
+    # rows for the restricted LP: the smallest IPM slacks, about 1.5x the rows that look active
+    order = np.argsort(slack)
+    k_act = int(np.sum(slack < 1e-2))
+    k = int(min(b.size, max(32, 1.5 * k_act + 16)))
+    z, status, it, viol, gap, hist, msg = _lp(B, b, c, np.arange(n), tol, max_iter, verbose,
+                                              z_ipm, rows0=order[:k], Bfull=Bd)
+    hist = dict(hist, start="ipm", ipm_iterations=ipm_it, ipm_primal=ipm_hist["primal"], ipm_dual=ipm_hist["dual"],
+                ipm_rows_in_normal_matrix=ipm_hist["rows_in_normal_matrix"])
+    msg = f"{msg} (after {ipm_it} interior-point iterations)"
+    return z, status, ipm_it + it, viol, gap, hist, msg
 
 
 # ------------------------------------------------------------------------------------------------
@@ -736,10 +874,11 @@ def _pdhg(A, S, q, bound, norm, noise, tol, max_iter, verbose, x0=None):
 # public
 # ------------------------------------------------------------------------------------------------
 _METHODS = ("auto", "homotopy", "lp", "pdhg")
+_LP_STARTS = ("auto", "ipm", "homotopy")
 
 
 def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, method="auto",
-                         tol=1e-9, max_iter=None, verbose=False, support_hint=None):
+                         tol=1e-9, max_iter=None, verbose=False, support_hint=None, lp_start="auto"):
     r"""One-stage convex decoder for noise-shaped quantized measurements.
 
     Solves
@@ -778,7 +917,14 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     verbose : bool
         Unused except by future progress reporting (kept for a uniform signature).
     support_hint : array_like of int, optional
-        Initial columns for the LP method (default: the ℓ2 homotopy's support).
+        Initial columns for the LP method (overrides ``lp_start``).
+    lp_start : {"auto", "ipm", "homotopy"}
+        How the LP method finds its first restricted problem.  ``"ipm"``: form ``B = S^-1 A``
+        densely (``m n`` doubles), run a dense primal-dual interior-point method until its
+        iterate is nearly feasible, and start the certified LP with *all* columns and the
+        rows of smallest slack (usually one HiGHS solve certifies).  ``"homotopy"``: column
+        and row generation from the ℓ2 homotopy's support (matrix-free, for problems whose
+        ``B`` does not fit in memory).  ``"auto"``: ``"ipm"`` when ``m n <= 2^25``.
 
     Returns
     -------
@@ -822,11 +968,18 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     if not isinstance(tol, numbers.Real) or not (0 < tol < 1):
         raise ValueError(f"tol must be in (0, 1), got {tol!r}")
     if method == "auto":
-        method = "pdhg" if noise > 0 else ("homotopy" if norm == "l2" else "lp")
+        if noise > 0:
+            method = "pdhg"
+        elif norm == "l2":
+            method = "homotopy"
+        else:
+            method = "lp"
     if method == "homotopy" and (norm != "l2" or noise > 0):
         raise ValueError("method='homotopy' handles norm='l2' without a noise variable; use 'pdhg'")
     if method == "lp" and (norm != "inf" or noise > 0):
         raise ValueError("method='lp' handles norm='inf' without a noise variable; use 'pdhg'")
+    if lp_start not in _LP_STARTS:
+        raise ValueError(f"lp_start must be one of {_LP_STARTS}, got {lp_start!r}")
     if max_iter is not None and (not isinstance(max_iter, numbers.Integral) or max_iter < 1):
         raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
     if method == "pdhg":
@@ -839,6 +992,8 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     b = np.asarray(S.solve(q))
     if method == "homotopy":
         z, status, it, rn, gap, hist, msg = _homotopy(B, b, bound, tol, max_iter or 4 * n, verbose)
+    elif support_hint is None and (lp_start == "ipm" or (lp_start == "auto" and m * n <= _IPM_MAX_ENTRIES)):
+        z, status, it, rn, gap, hist, msg = _ipm_then_lp(B, b, bound, tol, max_iter or 200, verbose)
     else:
         z2 = None
         if support_hint is None:
@@ -849,6 +1004,7 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
             if support_hint.size and (support_hint.min() < 0 or support_hint.max() >= n):
                 raise ValueError(f"support_hint must hold column indices in [0, {n})")
         z, status, it, rn, gap, hist, msg = _lp(B, b, bound, support_hint, tol, max_iter or 200, verbose, z2)
+        hist["start"] = "homotopy" if z2 is not None else "support_hint"
     info = SolverInfo(f"qcs:{method}", status, it, rn, float(np.abs(z).sum()), gap, B.n_matvec,
                       B.n_rmatvec, time.perf_counter() - t0, msg, hist)
     return z, info.warn_if_not_converged()
