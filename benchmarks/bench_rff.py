@@ -1,8 +1,9 @@
 """Benchmark cstoolbox.rff.QuantizedRFF against scikit-learn's RBFSampler.
 
 1. Time of ``transform`` for n = 1e5 samples, d = 64, m = 2048 (``--quick``: n = 1e4), float64 and
-   float32 input, QuantizedRFF (1-bit ΣΔ r=1, 2-bit ΣΔ r=1, beta, StocQ) beside
-   ``RBFSampler.transform`` in the same run (target: <= 1.5x).
+   float32 input, every QuantizedRFF scheme (ΣΔ r = 1, 2, 3, the one-bit DGK filter, beta, MSQ,
+   StocQ) beside ``RBFSampler.transform`` in the same run (target: <= 1.5x), with numba's
+   default thread count and with one numba thread; wall and CPU time.
 2. Storage: bytes per sample of the packed codes beside float64 RFF features at equal kernel RMSE
    (pairs with distances on [0, 5], d = 50, gamma = 0.2; target >= 16x smaller). The float64 RFF
    RMSE is measured for several m and fitted as c / sqrt(m) to find the m giving the same RMSE.
@@ -36,10 +37,14 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 TIMED = {
     "ΣΔ r=1, 1 bit, λ=2": dict(order=1, levels=2, block_length=2),
     "ΣΔ r=1, 2 bits, λ=2": dict(order=1, levels=4, block_length=2),
+    # m = 2048 has no divisor of the form r(t-1)+1 > 1 for r = 2, 3: no condensation (λ = 1)
+    "ΣΔ r=2, 2 bits, λ=1": dict(order=2, levels=4, block_length=1),
+    "ΣΔ r=3, 3 bits, λ=1": dict(order=3, levels=8, block_length=1),
+    "ΣΔ r=2 (DGK), 1 bit, λ=1": dict(order=2, levels=2, block_length=1),
     "β=1.5, 1 bit, λ=4": dict(method="beta", beta=1.5, levels=2, block_length=4),
+    "MSQ, 2 bits": dict(method="msq", levels=4),
     "StocQ, 2 bits": dict(method="stochastic", levels=4),
 }
-FLOAT32_TIMED = ("ΣΔ r=1, 1 bit, λ=2", "β=1.5, 1 bit, λ=4")
 STORAGE = {
     "StocQ, 1 bit": (3000, dict(method="stochastic", levels=2)),
     "StocQ, 2 bits": (3000, dict(method="stochastic", levels=4)),
@@ -79,6 +84,11 @@ def best_time(func, repeats):
 
 
 def bench_transform(n, d, m, repeats):
+    """Each QuantizedRFF time is bracketed by RBFSampler runs (the machine is shared); the fused
+    kernel is timed with numba's default thread count (prange over row groups, BLAS threaded
+    as for RBFSampler) and with one numba thread (serial kernel, BLAS still threaded)."""
+    import numba
+    threads = numba.get_num_threads()
     rng = np.random.default_rng(0)
     X64 = rng.standard_normal((n, d)) / math.sqrt(d)
     rows = []
@@ -87,26 +97,38 @@ def bench_transform(n, d, m, repeats):
         ref = RBFSampler(gamma=1.0, n_components=m, random_state=0).fit(X)
         ref.transform(X[:100])
         for label, params in TIMED.items():
-            if dtype == np.float32 and label not in FLOAT32_TIMED:
-                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", QuantizerInstabilityWarning)
                 tr = QuantizedRFF(n_components=m, gamma=1.0, random_state=0, **params).fit(X)
-            tr.transform(X[:100])                                  # compile / warm up
-            # interleave: RBFSampler, QuantizedRFF, RBFSampler (the machine is shared)
+            tr.transform(X[:3000])                                 # compile / warm up
             r1, r1c = best_time(lambda: ref.transform(X), 1)
-            t, tc = best_time(lambda: tr.transform(X), repeats)
-            r2, r2c = best_time(lambda: ref.transform(X), max(1, repeats - 1))
+            timings = {}
+            for nt in sorted({threads, 1}, reverse=True):
+                numba.set_num_threads(nt)
+                try:
+                    timings[nt] = best_time(lambda: tr.transform(X), repeats)
+                finally:
+                    numba.set_num_threads(threads)
+            r2, r2c = best_time(lambda: ref.transform(X), 1)
             anchor, anchor_c = min(r1, r2), min(r1c, r2c)
-            rows.append({"dtype": np.dtype(dtype).name, "scheme": label, "n": n, "d": d, "m": m,
-                         "p": tr.n_features_out_, "qrff_s": t, "rbfsampler_s": anchor,
-                         "ratio": t / anchor,
-                         "qrff_cpu_s": tc, "rbfsampler_cpu_s": anchor_c, "cpu_ratio": tc / anchor_c,
-                         "target_ratio": 1.5, "met": t / anchor <= 1.5})
-            print(f"{rows[-1]['dtype']:8s} {label:28s} qrff {t:.3f}s  rbf {anchor:.3f}s  "
-                  f"ratio {t / anchor:.2f}"
-                  f"  (cpu ratio {tc / anchor_c:.2f})", flush=True)
+            for nt, (t, tc) in timings.items():
+                rows.append({"dtype": np.dtype(dtype).name, "scheme": label, "n": n, "d": d,
+                             "m": m, "p": tr.n_features_out_, "numba_threads": nt,
+                             "qrff_s": t, "rbfsampler_s": anchor, "ratio": t / anchor,
+                             "qrff_cpu_s": tc, "rbfsampler_cpu_s": anchor_c,
+                             "cpu_ratio": tc / anchor_c, "target_ratio": 1.5,
+                             "met": t / anchor <= 1.5, "load_avg_1min": _load()})
+                print(f"{rows[-1]['dtype']:8s} {label:28s} numba threads {nt}: qrff {t:.3f}s  "
+                      f"rbf {anchor:.3f}s  ratio {t / anchor:.2f}  (cpu ratio {tc / anchor_c:.2f})"
+                      f"  load {rows[-1]['load_avg_1min']}", flush=True)
     return rows
+
+
+def _load():
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover
+        return None
 
 
 def bench_storage(n_pairs, trials):
@@ -163,10 +185,11 @@ def main(argv=None):
     (RESULTS / "rff.json").write_text(json.dumps(res, indent=2, default=float))
     quick = " --quick" if args.quick else ""
     t_table = format_table(
-        ["input", "scheme", "p (features out)", "QuantizedRFF [s]", "RBFSampler [s]", "ratio",
-         "CPU-time ratio", "met (wall <= 1.5x)"],
-        [[r["dtype"], r["scheme"], r["p"], f"{r['qrff_s']:.3f}", f"{r['rbfsampler_s']:.3f}",
-          f"{r['ratio']:.2f}", f"{r['cpu_ratio']:.2f}", r["met"]] for r in trows])
+        ["input", "scheme", "p (features out)", "numba threads", "QuantizedRFF [s]",
+         "RBFSampler [s]", "ratio", "CPU-time ratio", "met (wall <= 1.5x)", "load avg"],
+        [[r["dtype"], r["scheme"], r["p"], r["numba_threads"], f"{r['qrff_s']:.3f}",
+          f"{r['rbfsampler_s']:.3f}", f"{r['ratio']:.2f}", f"{r['cpu_ratio']:.2f}", r["met"],
+          r["load_avg_1min"]] for r in trows])
     s_table = format_table(
         ["scheme", "m", "p", "kernel RMSE", "bytes/sample (packed)", "float64 RFF m at equal RMSE",
          "float64 bytes/sample", "smaller by", "met"],

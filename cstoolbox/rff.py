@@ -492,19 +492,64 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return validate_data(self, X, accept_sparse="csr", reset=False,
                              dtype=[np.float64, np.float32])
 
-    def _cos_features(self, Xc, dtype):
-        """Unnormalized features cos(X W + xi) of a chunk, in ``dtype``."""
-        W = self.random_weights_
-        b = self.random_offset_
+    def _weights(self, dtype):
+        W, b = self.random_weights_, self.random_offset_
         if W.dtype != dtype:
             W, b = W.astype(dtype), b.astype(dtype)
-        z = safe_sparse_dot(Xc, W)
-        if sp.issparse(z):  # pragma: no cover - defensive, safe_sparse_dot of csr @ dense is dense
-            z = z.toarray()
-        z = np.asarray(z, dtype=dtype)
-        z += b
+        return W, b
+
+    @staticmethod
+    def _product_blocks(Xc, W, dtype):
+        """``X W`` of a chunk in blocks of ``LANES`` rows, transposed: array (blocks, m, LANES).
+
+        Block ``b`` is ``(X[b L:(b+1) L] W)^T`` computed by BLAS as ``W^T X_b^T`` (the last block
+        padded with zero columns), so the fused kernel reads the features of neighbouring rows
+        contiguously; every path (fused or not) uses this one product, hence the same bits.
+        """
+        from ._rff_numba import LANES
+        rows, m = Xc.shape[0], W.shape[1]
+        nb = -(-rows // LANES)
+        P = np.empty((nb, m, LANES), dtype=dtype)
+        Wt = W.T
+        for blk in range(nb):
+            Xb = Xc[blk * LANES:(blk + 1) * LANES]
+            if sp.issparse(Xb):
+                Pb = safe_sparse_dot(Xb, W)
+                if sp.issparse(Pb):  # pragma: no cover - csr @ dense is dense
+                    Pb = Pb.toarray()
+                Pb = np.asarray(Pb, dtype=dtype).T
+            elif Xb.shape[0] == LANES:
+                np.dot(Wt, Xb.T, out=P[blk])
+                continue
+            else:
+                Pb = np.dot(Wt, Xb.T)
+            P[blk, :, :Pb.shape[1]] = Pb
+            P[blk, :, Pb.shape[1]:] = 0.0
+        return P
+
+    @staticmethod
+    def _raw_blocks(Z, dtype):
+        """Raw features (rows, m) in the blocked layout (blocks, m, LANES), zero padded."""
+        from ._rff_numba import LANES
+        rows, m = Z.shape
+        nb = -(-rows // LANES)
+        P = np.zeros((nb * LANES, m), dtype=dtype)
+        P[:rows] = Z
+        return np.ascontiguousarray(P.reshape(nb, LANES, m).transpose(0, 2, 1))
+
+    def _cos_features_blocks(self, Xc, dtype):
+        """``cos(X W + xi)`` of a chunk in the blocked layout of :meth:`_product_blocks`."""
+        W, b = self._weights(dtype)
+        z = self._product_blocks(Xc, W, dtype)
+        z += b[None, :, None]
         np.cos(z, out=z)
         return z
+
+    def _cos_features(self, Xc, dtype):
+        """Unnormalized features cos(X W + xi) of a chunk, in ``dtype``, shape (rows, m)."""
+        z = self._cos_features_blocks(Xc, dtype)
+        nb, m, lanes = z.shape
+        return np.ascontiguousarray(z.transpose(0, 2, 1).reshape(nb * lanes, m)[:Xc.shape[0]])
 
     def _rng_for(self, X):
         """Rounding generator from a hash of the batch (same batch: same rounding)."""
@@ -549,6 +594,69 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         else:
             _condense_kernel(np.ascontiguousarray(q, dtype=out.dtype), v, out)
 
+    def _fused_setup(self):
+        """Scheme id and parameters of the fused kernel (cstoolbox._rff_numba)."""
+        from . import _rff_numba
+        qz = _quantizers()
+        scheme = self._scheme()
+        coefs = np.zeros(1)
+        taps = np.zeros(1, dtype=np.int64)
+        if scheme == "sigma_delta":
+            key = {1: "sd1", 2: "sd2", 3: "sd3"}[int(self.order)]
+            if key == "sd3":
+                coefs = np.array([(-1) ** (j - 1) * math.comb(3, j) for j in (1, 2, 3)],
+                                 dtype=np.float64)
+        elif scheme == "one_bit_sigma_delta":
+            key = "dgk"
+            taps, coefs = qz.one_bit_sigma_delta_filter(int(self.order))
+            taps = np.ascontiguousarray(taps, dtype=np.int64)
+            coefs = np.ascontiguousarray(coefs, dtype=np.float64)
+        else:
+            key = scheme
+        return _rff_numba, _rff_numba.SCHEMES[key], coefs, taps
+
+    def _run(self, X, dtype, raw, want_out, want_codes):
+        """Features and/or codes of X (raw=False) or of raw features Z (raw=True), in row chunks.
+
+        One fused pass per chunk (cstoolbox._rff_numba.quantize_condense) on the BLAS product
+        ``X W`` (float64: offset and cos in the kernel; float32: NumPy's SIMD cos first), giving
+        the same bits as ``cos(XW + xi)`` -> core quantizer -> condensation.
+        """
+        kern, scheme, coefs, taps = self._fused_setup()
+        n, m = X.shape[0], int(self.n_components)
+        out = np.empty((n, self.n_features_out_) if want_out else (0, 0), dtype=dtype)
+        codes = np.empty((n, m) if want_codes else (0, 0), dtype=np.uint8)
+        W, b = self._weights(dtype)
+        v = self._v_scaled.astype(dtype)
+        a = self.alphabet_
+        scale = np.array([self.input_scale_], dtype=dtype)
+        fuse_cos = (not raw) and dtype == np.float64
+        rng = self._rng_for(X) if self.method == "stochastic" else None
+        rand = np.zeros((0, 0))
+        for sl in self._chunks(n):
+            rows = sl.stop - sl.start
+            if raw:
+                P = self._raw_blocks(X[sl], dtype)
+            elif fuse_cos:
+                P = self._product_blocks(X[sl], W, dtype)
+            else:
+                P = self._cos_features_blocks(X[sl], dtype)
+            if rng is not None:
+                rand = rng.random(rows * m).reshape(rows, m)    # row-major, as the core draws
+            bad = kern.launch(
+                P, rows, b, fuse_cos, scale, scheme, float(a.step), float(a.K),
+                float(self.beta_ or 0.0), coefs, taps, rand, v,
+                out[sl] if want_out else out, codes[sl] if want_codes else codes,
+                want_out, want_codes)
+            if bad:
+                raise FloatingPointError(
+                    f"QuantizedRFF ({self.method}, order {self.order}, levels {self.levels}): the "
+                    "quantizer state overflowed to inf/NaN; the recursion is unstable for these "
+                    "features (see stability_bound_), so no meaningful output exists. Use more "
+                    "levels, a lower order, method='beta' or the stable one-bit filters "
+                    "(levels=2).")
+        return out, codes
+
     def transform(self, X):
         """Quantized, condensed random Fourier features.
 
@@ -560,6 +668,23 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         -------
         ndarray of shape (n_samples, n_features_out_)
             :math:`V Q(z(x))` for each row; float32 for float32 input, else float64.
+
+        Notes
+        -----
+        Computed chunk by chunk: the BLAS product ``X W`` of a chunk, then one fused pass
+        (offset, cos, quantization, condensation) that writes the condensed features directly;
+        the result is bit-for-bit that of ``cos(XW + xi)`` quantized by the core quantizer of
+        :mod:`cstoolbox.quantizers` and condensed (``_transform_reference``, kept for the tests).
+        """
+        X = self._validate(X)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        return self._run(X, dtype, raw=False, want_out=True, want_codes=False)[0]
+
+    def _transform_reference(self, X):
+        """:meth:`transform` by the unfused path: ``raw_features``, core quantizer, condensation.
+
+        Slower (the ``(n, n_components)`` feature and quantized arrays are materialized per
+        chunk); kept as the reference that the fused kernel is tested against.
         """
         X = self._validate(X)
         dtype = np.float32 if X.dtype == np.float32 else np.float64
@@ -597,14 +722,7 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if not np.all(np.isfinite(Z)) or (Z.size and np.abs(Z).max() > 1.0 + 1e-6):
             raise ValueError("Z must hold finite raw features cos(XW + xi) in [-1, 1]")
         dtype = np.float32 if Z.dtype == np.float32 else np.float64
-        n = Z.shape[0]
-        out = np.empty((n, self.n_features_out_), dtype=dtype)
-        rng = self._rng_for(Z) if self.method == "stochastic" else None
-        for sl in self._chunks(n):
-            z = np.array(Z[sl], dtype=dtype)          # copy: the quantizer may scale it in place
-            q, _ = self._quantize(z, rng, return_codes=False)
-            self._condense(np.asarray(q, dtype=dtype), out[sl])
-        return out
+        return self._run(Z, dtype, raw=True, want_out=True, want_codes=False)[0]
 
     def raw_features(self, X):
         """Unnormalized, unquantized features ``cos(X W + xi)``, shape (n_samples, n_components).
@@ -627,6 +745,12 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         ndarray of uint8, shape (n_samples, n_components)
             Index of each quantized value in ``alphabet_.values``.
         """
+        X = self._validate(X)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        return self._run(X, dtype, raw=False, want_out=False, want_codes=True)[1]
+
+    def _transform_codes_reference(self, X):
+        """:meth:`transform_codes` by the unfused path (the core quantizers); the test reference."""
         X = self._validate(X)
         dtype = np.float32 if X.dtype == np.float32 else np.float64
         n = X.shape[0]

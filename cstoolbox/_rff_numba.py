@@ -1,0 +1,249 @@
+"""Fused Numba kernel behind :class:`cstoolbox.rff.QuantizedRFF` (private; inputs are trusted).
+
+One pass over each row of a chunk of the BLAS product ``P = X W`` does
+offset + cos (optional) + input scaling + quantization + condensation and writes the condensed
+features (and/or the integer codes) directly, so the ``(n, m)`` feature and quantized arrays of
+the unfused path are never materialized.
+
+Bit-for-bit contract with the unfused path (``cos(XW + xi)`` in NumPy, then the core quantizers
+of :mod:`cstoolbox.quantizers`, then the blockwise condensation of :mod:`cstoolbox.rff`):
+
+* the offset is added and (for ``apply_cos``) the cosine taken in the input dtype, the
+  ``input_scale`` is applied in the input dtype, and then every recursion runs in float64 with
+  the same operations in the same order as the core kernels (``_kernels_numba``);
+* the quantized value ``(t + 1/2) s`` is rounded to the output dtype before condensation, and the
+  block sums are accumulated in the output dtype in the order ``q_0 v_0 + q_1 v_1 + ...``, as the
+  unfused condensation does.
+
+NumPy's float32 ``cos`` is SIMD-vectorized (about 1 ns a value on AVX-512, 8x numba's scalar
+``cosf``, and not bitwise equal to it), so for float32 the caller takes the cosine with NumPy and
+passes ``apply_cos=False``; NumPy's float64 ``cos`` and numba's are the same libm routine
+(checked bitwise in the tests), so for float64 the cosine is fused.
+
+Layout: rows are processed in groups of ``LANES`` rows; each group walks the features in tiles of
+``TILE``: a tile is first transposed into a (TILE, LANES) float64 buffer (the cosine is taken
+there), then the recursion runs feature by feature with the ``LANES`` independent row states in
+small arrays, an inner loop that LLVM vectorizes (the sequential recursion along the features is
+latency bound; ``LANES`` independent chains hide it). Groups are spread over threads (``prange``).
+"""
+import numpy as np
+
+from ._jit import njit, prange
+
+__all__ = ["SCHEMES", "LANES", "quantize_condense", "quantize_condense_serial", "launch"]
+
+#: scheme ids (the ``scheme`` argument)
+SCHEMES = {"sd1": 0, "sd2": 1, "sd3": 2, "dgk": 3, "beta": 4, "msq": 5, "stochastic": 6}
+
+LANES = 128      # rows per group (independent recursions run side by side, SIMD across rows)
+TILE = 16        # features per transposed tile
+
+
+@njit
+def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
+           beta, coefs, taps, rand, v, out, codes, want_out, want_codes, bad):
+    m = PT.shape[1]
+    blk = r0 // LANES
+    lam = v.shape[0]
+    inv = 1.0 / step
+    lo = -K
+    hi = K - 1.0
+    kh = K - 0.5
+    kmax = 2.0 * K - 1.0
+    buf = np.zeros((TILE, LANES))
+    rbuf = np.zeros((TILE, LANES))
+    ctile = np.zeros((TILE, LANES), dtype=np.uint8)
+    u1 = np.zeros(LANES)
+    u2 = np.zeros(LANES)
+    u3 = np.zeros(LANES)
+    qv = np.zeros(LANES, dtype=v.dtype)     # quantized value rounded to the output dtype
+    acc = np.zeros(LANES, dtype=v.dtype)    # block sums in the output dtype
+    obuf = np.zeros((TILE, LANES), dtype=v.dtype)   # blocks completed in the current tile
+    # DGK ring buffer of the state (taps increasing, last tap < ring size)
+    nt = taps.shape[0]
+    size = 1
+    if scheme == 3:
+        while size <= taps[nt - 1]:
+            size *= 2
+    mask = size - 1
+    ring = np.zeros((size, LANES))
+    sc = scale[0]                           # input scale in the input dtype
+    k = 0                                   # position in the current block
+    b_next = 0                              # index of the next block to complete
+    for i0 in range(0, m, TILE):
+        i1 = min(m, i0 + TILE)
+        nj = i1 - i0
+        # ---- load a transposed tile: offset, cos and scaling in the input dtype
+        # (x * sc is exact when sc == 1, so the scaling needs no branch)
+        if apply_cos:
+            for j in range(nj):
+                off = offset[i0 + j]
+                for g in range(LANES):
+                    buf[j, g] = np.cos(PT[blk, i0 + j, g] + off) * sc
+        else:
+            for j in range(nj):
+                for g in range(LANES):
+                    buf[j, g] = PT[blk, i0 + j, g] * sc
+        if scheme == 6:
+            for g in range(nrows):
+                row = r0 + g
+                for j in range(nj):
+                    rbuf[j, g] = rand[row, i0 + j]
+        nb = 0                              # blocks completed in this tile
+        b_first = b_next
+        # ---- the recursion, LANES rows side by side
+        for j in range(nj):
+            i = i0 + j
+            if scheme == 0:                      # greedy first order
+                for g in range(LANES):
+                    w = buf[j, g] * inv + u1[g]
+                    t = np.floor(w)
+                    t = lo if t < lo else t
+                    t = hi if t > hi else t
+                    u1[g] = (w - t) - 0.5
+                    ctile[j, g] = np.uint8(t + K)
+                    qv[g] = (t + 0.5) * step
+            elif scheme == 1:                    # greedy second order
+                for g in range(LANES):
+                    w = (buf[j, g] * inv - u2[g]) + (u1[g] + u1[g])
+                    t = np.floor(w)
+                    t = lo if t < lo else t
+                    t = hi if t > hi else t
+                    u2[g] = u1[g]
+                    u1[g] = (w - t) - 0.5
+                    ctile[j, g] = np.uint8(t + K)
+                    qv[g] = (t + 0.5) * step
+            elif scheme == 2:                    # greedy third order, coefs (3, -3, 1)
+                c0 = coefs[0]
+                c1 = coefs[1]
+                c2 = coefs[2]
+                for g in range(LANES):
+                    w = buf[j, g] * inv
+                    w += c0 * u1[g]
+                    w += c1 * u2[g]
+                    w += c2 * u3[g]
+                    t = np.floor(w)
+                    t = lo if t < lo else t
+                    t = hi if t > hi else t
+                    u3[g] = u2[g]
+                    u2[g] = u1[g]
+                    u1[g] = (w - t) - 0.5
+                    ctile[j, g] = np.uint8(t + K)
+                    qv[g] = (t + 0.5) * step
+            elif scheme == 3:                    # one-bit DGK filter, outputs +-1
+                for g in range(LANES):
+                    w = buf[j, g]
+                    for jj in range(nt):
+                        w += coefs[jj] * ring[(i - taps[jj]) & mask, g]
+                    s = 1.0 if w >= 0.0 else -1.0
+                    ring[i & mask, g] = w - s
+                    ctile[j, g] = 1 if w >= 0.0 else 0
+                    qv[g] = s
+            elif scheme == 4:                    # beta encoding, state reset per block
+                if k == 0:
+                    for g in range(nrows):
+                        if not np.isfinite(u1[g]):
+                            bad[0] = True
+                    for g in range(LANES):
+                        u1[g] = 0.0
+                for g in range(LANES):
+                    w = buf[j, g] * inv + beta * u1[g]
+                    t = np.floor(w)
+                    t = lo if t < lo else t
+                    t = hi if t > hi else t
+                    u1[g] = (w - t) - 0.5
+                    ctile[j, g] = np.uint8(t + K)
+                    qv[g] = (t + 0.5) * step
+            elif scheme == 5:                    # MSQ
+                for g in range(LANES):
+                    t = np.floor(buf[j, g] / step)
+                    t = lo if t < lo else t
+                    t = hi if t > hi else t
+                    ctile[j, g] = np.uint8(t + K)
+                    qv[g] = (t + 0.5) * step
+            else:                                # stochastic rounding
+                for g in range(LANES):
+                    t = buf[j, g] / step + kh
+                    t = 0.0 if t < 0.0 else t
+                    t = kmax if t > kmax else t
+                    kk = np.floor(t)
+                    kk = kk + 1.0 if rbuf[j, g] < t - kk else kk
+                    ctile[j, g] = np.uint8(kk)
+                    qv[g] = (kk - kh) * step
+            if want_out:
+                vk = v[k]
+                if k == 0:
+                    for g in range(LANES):
+                        acc[g] = qv[g] * vk
+                else:
+                    for g in range(LANES):
+                        acc[g] = acc[g] + qv[g] * vk
+                if k == lam - 1:
+                    for g in range(LANES):
+                        obuf[nb, g] = acc[g]
+            k += 1
+            if k == lam:
+                k = 0
+                nb += 1
+                b_next += 1
+        # ---- write the tile back, row by row (contiguous)
+        if want_out:
+            for g in range(nrows):
+                row = r0 + g
+                for bl in range(nb):
+                    out[row, b_first + bl] = obuf[bl, g]
+        if want_codes:
+            for g in range(nrows):
+                row = r0 + g
+                for j in range(nj):
+                    codes[row, i0 + j] = ctile[j, g]
+    # an unstable recursion that overflowed leaves a non-finite state (inf - inf = NaN sticks)
+    for g in range(nrows):
+        if not (np.isfinite(u1[g]) and np.isfinite(u2[g]) and np.isfinite(u3[g])):
+            bad[0] = True
+        if scheme == 3:
+            for kk in range(size):
+                if not np.isfinite(ring[kk, g]):
+                    bad[0] = True
+
+
+@njit
+def quantize_condense_serial(PT, n, offset, apply_cos, scale, scheme, step, K, beta, coefs, taps,
+                             rand, v, out, codes, want_out, want_codes):
+    """:func:`quantize_condense` in the calling thread (small chunks, busy machines)."""
+    bad = np.zeros(1, dtype=np.bool_)
+    for r0 in range(0, n, LANES):
+        _group(PT, r0, min(LANES, n - r0), offset, apply_cos, scale, scheme, step, K, beta,
+               coefs, taps, rand, v, out, codes, want_out, want_codes, bad)
+    return bad[0]
+
+
+@njit(parallel=True)
+def quantize_condense(PT, n, offset, apply_cos, scale, scheme, step, K, beta,
+                      coefs, taps, rand, v, out, codes, want_out, want_codes):
+    """Fused offset + cos + quantize + condense over the rows of ``P`` (see the module notes).
+
+    ``scale`` is a one-element array in the dtype of ``P``.
+    ``out`` (n, m // len(v)) receives the condensed features (dtype of ``v``) when ``want_out``;
+    ``codes`` (n, m) uint8 the level indices when ``want_codes``; ``rand`` (n, m) float64 the
+    uniform draws of stochastic rounding. Returns True when a recursion overflowed.
+    """
+    n_groups = (n + LANES - 1) // LANES
+    bad = np.zeros(n_groups, dtype=np.bool_)
+    for gi in prange(n_groups):
+        r0 = gi * LANES
+        nrows = min(LANES, n - r0)
+        _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
+               beta, coefs, taps, rand, v, out, codes, want_out, want_codes, bad[gi:gi + 1])
+    return bad.any()
+
+
+def launch(PT, n, *args):
+    """Run the fused kernel on the chunk ``PT`` (features x rows): the prange version over groups
+    of ``LANES`` rows when the core's rule (:func:`cstoolbox.quantizers._kernels_numba._parallel_ok`:
+    a large chunk, >= 2 numba threads, a thread-safe layer off the main thread) allows it, else the
+    serial one."""
+    from .quantizers._kernels_numba import _parallel_ok
+    if PT.shape[0] > 1 and _parallel_ok(PT.size):
+        return quantize_condense(PT, n, *args)
+    return quantize_condense_serial(PT, n, *args)
