@@ -623,7 +623,9 @@ def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None, rows0=None, Bfull=Non
         T = [int(np.argmax(np.abs(B.rmatvec(b))))]
     Bfull = B.cols(T) if Bfull is None else np.asarray(Bfull)
     # exact-penalty weight: well above the multipliers' scale 1 / ||B_T||
-    penalty = 1e8 / max(float(np.min(np.linalg.norm(Bfull, axis=0))), 1e-300)
+    cn = np.linalg.norm(Bfull, axis=0)
+    cn = cn[cn > 0]
+    penalty = 1e8 / (float(cn.min()) if cn.size else 1.0)
     lp = _RestrictedLP(b, c, penalty)
     # rows: those violated most by the ℓ2 start (least squares on the start columns)
     z0 = np.zeros(len(T)) if z_start is None else np.asarray(z_start, dtype=float)[T]
