@@ -333,3 +333,75 @@ def test_demo_quick(tmp_path, monkeypatch):
     acc = res["svm_digits"]["accuracy"]
     assert res["svm_digits"]["exact"] == pytest.approx(0.9917, abs=1e-4)
     assert all(0.9 < a[240] < 1.0 for a in acc.values())
+
+
+# --------------------------------------------------------------------------- fused kernel
+FUSED_CONFIGS = CONFIGS + [
+    dict(method="sigma_delta", order=3, levels=2, block_length=1),     # one-bit DGK, order 3
+    dict(method="sigma_delta", order=3, levels=8, block_length=7),
+    dict(method="beta", beta=1.5, levels=2, block_length=4),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("params", FUSED_CONFIGS,
+                         ids=lambda p: "-".join(f"{k}{v}" for k, v in p.items()))
+def test_fused_kernel_bit_identical_to_unfused_path(params, dtype, monkeypatch):
+    """transform / transform_codes (one fused pass) == cos features -> core quantizer ->
+    condensation, bit for bit, over several chunks and a partial 128-row group."""
+    import cstoolbox.rff as rff
+    X = _data(n=300, d=7, seed=1, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizerInstabilityWarning)
+        tr = QuantizedRFF(n_components=420, gamma=0.4, random_state=2, **params).fit(X)
+    monkeypatch.setattr(rff, "_CHUNK_ELEMENTS", 420 * 170)  # chunks of 170 rows: 128 + 42
+    F, C = tr.transform(X), tr.transform_codes(X)
+    assert F.dtype == dtype and C.dtype == np.uint8
+    np.testing.assert_array_equal(F, tr._transform_reference(X))
+    np.testing.assert_array_equal(C, tr._transform_codes_reference(X))
+    np.testing.assert_array_equal(tr.features_from_codes(C, dtype=dtype), F)
+    if params["method"] != "stochastic":                  # rounding seeded by the batch itself
+        np.testing.assert_array_equal(tr.transform_features(tr.raw_features(X)), F)
+
+
+def test_fused_kernel_parallel_and_serial_agree(monkeypatch):
+    import cstoolbox._rff_numba as k
+    import cstoolbox.quantizers._kernels_numba as core
+    X = _data(n=400, d=6, seed=4)
+    tr = QuantizedRFF(n_components=200, levels=4, gamma=0.5, random_state=0).fit(X)
+    monkeypatch.setattr(core, "PARALLEL_MIN_SAMPLES", 0)
+    par = tr.transform(X)
+    monkeypatch.setattr(core, "PARALLEL_MIN_SAMPLES", 1 << 62)
+    np.testing.assert_array_equal(tr.transform(X), par)
+    assert k.LANES < 400                                  # several groups were formed
+
+
+def test_numba_float64_cos_matches_numpy():
+    """The float64 path takes the cosine inside the kernel: it must be NumPy's bit for bit."""
+    from cstoolbox._jit import njit
+
+    @njit(cache=False)
+    def _cos(x, out):
+        for i in range(x.shape[0]):
+            out[i] = np.cos(x[i])
+
+    x = np.random.default_rng(0).uniform(-30.0, 30.0, 200_000)
+    out = np.empty_like(x)
+    _cos(x, out)
+    np.testing.assert_array_equal(out, np.cos(x))
+
+
+def test_fused_kernel_reports_overflow():
+    import cstoolbox._rff_numba as k
+    PT = np.full((1, 8, k.LANES), 1e308)                 # unstable: the state overflows
+    out = np.empty((3, 8))
+    bad = k.quantize_condense_serial(
+        PT, 3, np.zeros(8), False, np.ones(1), k.SCHEMES["sd2"], 2 / 3, 2.0, 0.0, np.zeros(1),
+        np.zeros(1, np.int64), np.zeros((0, 0)), np.ones(1), out, np.empty((0, 0), np.uint8),
+        True, False)
+    assert bad
+    ok = k.quantize_condense_serial(
+        np.zeros((1, 8, k.LANES)), 3, np.zeros(8), False, np.ones(1), k.SCHEMES["sd2"], 2 / 3,
+        2.0, 0.0, np.zeros(1), np.zeros(1, np.int64), np.zeros((0, 0)), np.ones(1), out,
+        np.empty((0, 0), np.uint8), True, False)
+    assert not ok
