@@ -164,6 +164,35 @@ def test_spgl1_matches_cvxpy(cplx, noise, wmode):
     assert np.iscomplexobj(xs) == cplx
 
 
+def test_spgl1_bpdn_fast_operator_certificate_and_root_window():
+    # the benchmark's setting at n = 4096: the stagnation rule must not cost accuracy, and no
+    # cycle of tiny tau updates may occur near the root (it ended in 'stalled' before)
+    from cstoolbox.operators import SubsampledOrthogonalOperator
+    rng = np.random.default_rng(0)
+    n = 4096
+    m, k = n // 4, n // 20
+    op = SubsampledOrthogonalOperator(m, n, "dct", random_state=rng)
+    x = np.zeros(n)
+    x[rng.choice(n, k, replace=False)] = rng.standard_normal(k)
+    y = op.matvec(x)
+    e = rng.standard_normal(m)
+    e *= 0.01 * np.linalg.norm(y) / np.linalg.norm(e)
+    y, sigma = y + e, float(np.linalg.norm(e))
+    w = np.ones(n)
+    w[rng.choice(n, k, replace=False)] = 0.3
+    xs, info = spgl1(op, y, sigma=sigma, weights=w, tol=1e-4)
+    assert info.status == "converged" and info.gap <= 1e-4
+    assert info.residual_norm <= sigma * (1 + 1e-4)
+    # (205 iterations, 10 tau updates; the first version of the stagnation rule took 91 updates)
+    assert info.history["newton_steps"] <= 20 and info.iterations <= 260
+    assert info.n_matvec <= info.iterations + info.history["newton_steps"] + 2
+    # the certificate's lower bound: the objective is within tol of the optimum at sigma
+    xr, ir = spgl1(op, y, sigma=sigma, weights=w, tol=1e-8, max_iter=5000)
+    assert ir.residual_norm <= sigma * (1 + 1e-8)
+    assert info.objective <= ir.objective * (1 + 1e-4)
+    assert info.objective >= ir.objective * (1 - 1e-4)
+
+
 def test_spgl1_lasso_mode_optimality_and_operators():
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla

@@ -294,10 +294,10 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
     ``||r|| <= sigma + max(tol sigma, bp_tol ||b||)`` and ``(||x||_w - tau_lb) / ||x||_w <= tol``;
     or, for basis pursuit, ``||r|| <= bp_tol ||b||`` after safe steps only (so ``||x||_w <= tau*``).
 
-    When is a subproblem "solved enough" for a ``tau`` update: its gap is below ``theta`` times the
-    Newton decrease ``||r|| (||r|| - sigma)`` (``theta = 1/2``), or (BPDN only) it stagnates — the
-    last SPG step decreased ``f = ||r||^2 / 2`` by less than ``kappa (f - sigma^2 / 2)``
-    (``kappa = 0.01``).  The gap bound is pessimistic (its dual norm is a maximum over
+    When is a subproblem "solved enough" for a ``tau`` update (on either side of the root): its gap
+    is below ``theta`` times the Newton change ``||r|| | ||r|| - sigma |`` (``theta = 1/2``), or
+    (BPDN only) it stagnates — the last SPG step decreased ``f = ||r||^2 / 2`` by less than
+    ``kappa |f - sigma^2 / 2|`` (``kappa = 0.01``).  The gap bound is pessimistic (its dual norm is a maximum over
     coordinates) while ``f`` converges fast, so the second test saves about a third of the
     iterations on BPDN.  Once ``| ||r|| - sigma | <= tol sigma`` the root is found and ``tau`` is
     kept: the remaining iterations only tighten the gap to the certificate above.
@@ -437,22 +437,22 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
                 status, message = "converged", ("basis pursuit solution found: residual <= bp_tol"
                                                  " and ||x||_w <= a lower bound of the optimum")
                 break
-            if rnorm < sig * (1.0 - tol):
-                solved_sub = True  # tau is right of the root: decrease it now
-            elif sig > bp_tol and rnorm <= sig * (1.0 + tol):
+            if sig > bp_tol and abs(rnorm - sig) <= tol * sig:
                 # the root is found to tol: only the optimality certificate is missing, which
                 # more SPG steps on this LS_tau provide (tiny tau steps would cycle)
                 solved_sub = force_update
             else:
-                # the safe step below gains at least (1 - theta) of the Newton step
+                # the step below gains at least (1 - theta) of the Newton step (either side of
+                # the root: a step from a poorly solved subproblem right of the root is tiny,
+                # since ||r|| is still close to sigma there, and such steps would crawl)
                 stat_ok = (not has_zero) or dz <= _THETA_ZERO * dn
                 # BPDN: also step when the subproblem stagnates, i.e. the last SPG step gained
-                # less than kappa of what the Newton step aims at (f - sigma^2/2): the gap bound
+                # less than kappa of what the Newton step aims at |f - sigma^2/2|: the gap bound
                 # is pessimistic (its dual norm is a max over coordinates), f is not.  Plain
                 # Newton steps are not certified anyway; termination rests on the duality gap.
                 stag = sig > bp_tol and it > last_update_it \
-                    and 0.0 <= f_prev - f <= _KAPPA * (f - 0.5 * sig * sig)
-                solved_sub = ((gap <= _THETA * rnorm * (rnorm - sig) or stag) and stat_ok) \
+                    and 0.0 <= f_prev - f <= _KAPPA * abs(f - 0.5 * sig * sig)
+                solved_sub = ((gap <= _THETA * rnorm * abs(rnorm - sig) or stag) and stat_ok) \
                     or dn == 0.0 or force_update
         if it >= max_iter:
             break
