@@ -1,20 +1,26 @@
-"""Quantized CS decoders: fast (homotopy / LP generation) vs the cvxpy reference, same run.
+"""Quantized CS decoders: fast (homotopy / certified LP) vs the cvxpy reference, same run.
 
 Case from issue 9: n = 1024, m = 4096, s = 20, partial random circulant (Rademacher), greedy ΣΔ
 of order r = 2 with a 3-bit alphabet; one-stage decoder with the ℓ2 and the ℓinf constraint.
 Both solve the same convex program; we report wall and CPU seconds, the relative difference of
 the solutions and of the ℓ1 objectives (matching accuracy), and the reconstruction error.
-Then n = 2^14, m = 4n with the fast decoders only (cvxpy would need the dense 65536 x 16384 A).
+The ℓinf LP is timed with both of its starts (the dense interior point, default at this size,
+and the ℓ2 homotopy's support, the matrix-free start).  Then n = 2^14, m = 4n with the fast
+decoders only (cvxpy would need the dense 65536 x 16384 A): each decode runs in a child process
+with a wall-clock limit, and a decode that does not finish is recorded as such.
 
 A partial circulant with m > n is the first n columns of an m x m circulant
 (``PartialCirculantOperator(m, m) @ [I_n; 0]``): the rows are still shifts of one Rademacher
 sequence.
 
-Run: ``.venv/bin/python benchmarks/bench_quantized_cs.py [--quick]``.
+Run: ``.venv/bin/python benchmarks/bench_quantized_cs.py [--quick] [--only small|large]``
+(set ``OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1`` for single-core figures).
 """
 import argparse
 import json
 import math
+import multiprocessing as mp
+import os
 import pathlib
 import sys
 import time
@@ -27,6 +33,7 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _harness import machine_info, md_table, write_results  # noqa: E402
 
 RESULTS_PARTIAL = pathlib.Path("/tmp") / "cstoolbox_bench_partial"
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 from cstoolbox.operators import PartialCirculantOperator  # noqa: E402
 from cstoolbox.quantized_cs import QuantizedCS  # noqa: E402
@@ -40,13 +47,7 @@ def circulant_tall(m, n, rng):
     return math.sqrt(m) * C @ pad if m > n else math.sqrt(m) * PartialCirculantOperator(m, n, random_state=rng)
 
 
-def timed(func):
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = func()
-    return out, time.perf_counter() - w0, time.process_time() - c0
-
-
-def case(n, m, s, seed, with_cvxpy, norms, sink=None, cvxpy_time_limit=None):
+def problem(n, m, s, seed):
     rng = np.random.default_rng(seed)
     A = circulant_tall(m, n, rng)
     x = np.zeros(n)
@@ -55,73 +56,198 @@ def case(n, m, s, seed, with_cvxpy, norms, sink=None, cvxpy_time_limit=None):
     ymax = float(np.abs(A @ x).max())
     alphabet = Alphabet(8, ymax / 2.5 * 1.001)      # 3 bits, ΣΔ r=2 stable: ||y|| <= K s - 3 s / 2
     qcs = QuantizedCS(A, "sigma_delta", order=2, alphabet=alphabet)
-    q = qcs.encode(x)
+    return qcs, x, qcs.encode(x)
+
+
+def timed(func):
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = func()
+    return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def _load():
+    return round(os.getloadavg()[0], 2)
+
+
+def decode_record(qcs, x, q, norm, label, **opts):
+    load0 = _load()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (z, info), wall, cpu = timed(lambda: qcs.decode(q, method="one-stage", norm=norm, **opts))
+    rec = dict(n=x.size, m=q.size, s=int(np.count_nonzero(x)), norm=norm, decoder=label, solver=info.solver,
+               status=info.status, wall_s=wall, cpu_s=cpu, iterations=info.iterations,
+               l1=float(np.abs(z).sum()), error=float(np.linalg.norm(z - x)), matvecs=info.n_matvec,
+               rmatvecs=info.n_rmatvec, load_before=load0, load_after=_load(), message=info.message)
+    hist = info.history or {}
+    if "ipm_iterations" in hist:
+        rec["ipm_iterations"] = hist["ipm_iterations"]
+        rec["lp_rows"] = hist["rows"][-1] if hist.get("rows") else None
+    return z, rec
+
+
+def small_case(n, m, s, seed, sink, cvxpy_time_limit=None, with_homotopy_start=True):
+    qcs, x, q = problem(n, m, s, seed)
     rows = []
-    for norm in norms:
-        (z, info), wall, cpu = timed(lambda: qcs.decode(q, method="one-stage", norm=norm))
-        rec = dict(n=n, m=m, s=s, norm=norm, solver=info.solver, status=info.status, wall_s=wall, cpu_s=cpu,
-                   iterations=info.iterations, l1=float(np.abs(z).sum()), error=float(np.linalg.norm(z - x)),
-                   matvecs=info.n_matvec, rmatvecs=info.n_rmatvec)
+    runs = [("l2", "fast", {}), ("inf", "fast (ipm start)", {"lp_start": "ipm"})]
+    if with_homotopy_start:
+        runs.append(("inf", "fast (homotopy start)", {"lp_start": "homotopy"}))
+    fast = {}
+    for norm, label, opts in runs:
+        z, rec = decode_record(qcs, x, q, norm, label, **opts)
+        fast.setdefault(norm, (z, rec))
         rows.append(rec)
-        if sink:
-            sink(rec)
-        if with_cvxpy:
-            opts = {} if cvxpy_time_limit is None else {"time_limit": float(cvxpy_time_limit)}
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                (zr, ir), wr, cr = timed(lambda: qcs.decode(q, method="one-stage", norm=norm, solver="cvxpy",
-                                                            **opts))
-            rows.append(dict(n=n, m=m, s=s, norm=norm, solver=ir.solver, status=ir.status, wall_s=wr, cpu_s=cr,
-                             iterations=ir.iterations, l1=float(np.abs(zr).sum()),
-                             error=float(np.linalg.norm(zr - x)), matvecs=0, rmatvecs=0,
-                             rel_diff_to_fast=float(np.linalg.norm(z - zr) / np.linalg.norm(zr)),
-                             l1_rel_diff=float(abs(np.abs(z).sum() - np.abs(zr).sum()) / np.abs(zr).sum()),
-                             speedup_wall=wr / wall, speedup_cpu=cr / cpu))
-            if sink:
-                sink(rows[-1])
+        sink(rec)
+    for norm in ("l2", "inf"):
+        opts = {"solver": "cvxpy"}
+        if cvxpy_time_limit is not None:
+            opts["time_limit"] = float(cvxpy_time_limit)
+        zr, rec = decode_record(qcs, x, q, norm, "cvxpy reference", **opts)
+        z, frec = fast[norm]
+        l1r = float(np.abs(zr).sum())
+        rec.update(rel_diff_to_fast=float(np.linalg.norm(z - zr) / np.linalg.norm(zr)),
+                   l1_rel_diff=float(abs(frec["l1"] - l1r) / l1r),
+                   speedup_wall=rec["wall_s"] / frec["wall_s"], speedup_cpu=rec["cpu_s"] / frec["cpu_s"])
+        rows.append(rec)
+        sink(rec)
     return rows
+
+
+def _child(n, m, s, seed, norm, label, opts, queue):
+    qcs, x, q = problem(n, m, s, seed)
+    _, rec = decode_record(qcs, x, q, norm, label, **opts)
+    queue.put(rec)
+
+
+def large_case(n, m, s, seed, sink, time_limit, runs=(("inf", "fast (auto start)", {}), ("l2", "fast", {}))):
+    """Fast decoders only, each in a child process stopped after ``time_limit`` seconds."""
+    rows = []
+    ctx = mp.get_context("fork")
+    for norm, label, opts in runs:
+        queue = ctx.Queue()
+        load0 = _load()
+        w0 = time.perf_counter()
+        proc = ctx.Process(target=_child, args=(n, m, s, seed, norm, label, opts, queue))
+        proc.start()
+        try:
+            rec = queue.get(timeout=time_limit)
+        except Exception:  # noqa: BLE001 - queue.Empty: the decode did not finish
+            rec = dict(n=n, m=m, s=s, norm=norm, decoder=label, solver="—", status="time_limit",
+                       wall_s=time.perf_counter() - w0, cpu_s=float("nan"), iterations=None, l1=float("nan"),
+                       error=float("nan"), load_before=load0, load_after=_load(),
+                       message=f"did not finish within the benchmark's {time_limit:.0f} s wall-clock limit "
+                               "(problem set-up included)")
+        proc.join(timeout=1)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        rows.append(rec)
+        sink(rec)
+    return rows
+
+
+def reading(rows):
+    """Sentences computed from the measured rows (no figure is typed in by hand)."""
+    out = []
+    by = {(r["n"], r["norm"], r["decoder"]): r for r in rows}
+    for (n, norm, dec), r in sorted(by.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        if dec != "cvxpy reference":
+            continue
+        f = by.get((n, norm, "fast")) or by.get((n, norm, "fast (ipm start)"))
+        tag = "ℓ2" if norm == "l2" else "ℓinf"
+        if r["status"] == "converged":
+            out.append(f"n = {n}, {tag}: fast {f['cpu_s']:.2f} CPU s ({f['status']}) vs cvxpy "
+                       f"{r['cpu_s']:.1f} CPU s (converged): {r['speedup_cpu']:.1f}x CPU, "
+                       f"{r['speedup_wall']:.1f}x wall; solutions differ by {r['rel_diff_to_fast']:.1e} "
+                       f"(relative), ℓ1 objectives by {r['l1_rel_diff']:.1e}; errors ||z - x|| "
+                       f"{f['error']:.4f} (fast) / {r['error']:.4f} (cvxpy).")
+        else:
+            out.append(f"n = {n}, {tag}: fast {f['cpu_s']:.2f} CPU s ({f['status']}); cvxpy stopped with "
+                       f"status '{r['status']}' after {r['cpu_s']:.1f} CPU s (ℓ1 {r['l1']:.4g} vs the fast "
+                       f"{f['l1']:.4g}: not at matching accuracy), so {r['speedup_cpu']:.1f}x CPU / "
+                       f"{r['speedup_wall']:.1f}x wall is a lower bound on the speedup.")
+    for (n, norm, dec), r in by.items():
+        if dec == "fast (homotopy start)":
+            f = by[(n, norm, "fast (ipm start)")]
+            out.append(f"n = {n}, ℓinf LP with the ℓ2-homotopy start (the previous default): {r['cpu_s']:.2f} CPU s, "
+                       f"{r['iterations']} generation rounds; interior-point start: {f['cpu_s']:.2f} CPU s "
+                       f"({f.get('ipm_iterations')} interior-point iterations, then the LP on "
+                       f"{f.get('lp_rows')} rows and all columns).")
+        if r["status"] == "time_limit":
+            out.append(f"n = {n}, m = {r['m']}, {'ℓ2' if norm == 'l2' else 'ℓinf'} ({dec}): {r['message']}.")
+        elif n >= 4096 and dec.startswith("fast"):
+            out.append(f"n = {n}, m = {r['m']}, {'ℓ2' if norm == 'l2' else 'ℓinf'} ({dec}): status "
+                       f"'{r['status']}' after {r['cpu_s']:.1f} CPU s / {r['wall_s']:.1f} s wall, "
+                       f"||z - x|| = {r['error']:.4f} ({r['message']}).")
+    return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
-    ap.add_argument("--only", choices=["small", "large"], default=None, help="run one of the two cases")
+    ap.add_argument("--only", choices=["small", "mid", "large"], default=None, help="run one of the cases")
     ap.add_argument("--cvxpy-time-limit", type=float, default=None,
                     help="CLARABEL time limit in seconds (a stopped reference gives a lower bound on the speedup)")
+    ap.add_argument("--large-time-limit", type=float, default=300.0,
+                    help="wall-clock limit in seconds for each decode of the large case")
+    ap.add_argument("--merge", action="store_true",
+                    help="combine results/quantized_cs_{small,large}.json into results/quantized_cs.*")
+    ap.add_argument("--no-homotopy-start", action="store_true",
+                    help="skip timing the ℓinf LP with the ℓ2-homotopy start")
     args = ap.parse_args(argv)
-    if args.quick:
-        cases = [(256, 1024, 10, True), (2048, 8192, 10, False)]
-    else:
-        cases = [(1024, 4096, 20, True), (2 ** 14, 4 * 2 ** 14, 20, False)]
-    if args.only:
-        cases = [cases[0] if args.only == "small" else cases[1]]
-    rows = []
+    small, mid, large = (((256, 1024, 10), (512, 2048, 10), (2048, 8192, 10)) if args.quick else
+                         ((1024, 4096, 20), (4096, 16384, 20), (2 ** 14, 2 ** 16, 20)))
+    partial = RESULTS_PARTIAL / f"quantized_cs_{args.only or 'all'}.jsonl"
+    partial.parent.mkdir(parents=True, exist_ok=True)
 
     def sink(rec):
         print(rec, flush=True)
-        partial = RESULTS_PARTIAL / f"quantized_cs_{args.only or 'all'}.jsonl"
-        partial.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "a") as fh:
             fh.write(json.dumps(rec) + "\n")
 
-    for n, m, s, cvx in cases:
-        rows += case(n, m, s, 0, cvx, ("l2", "inf"), sink, args.cvxpy_time_limit)
-    header = ["n", "m", "s", "norm", "solver", "status", "wall s", "CPU s", "iters", "||z||_1", "||z - x||",
-              "rel. diff to fast", "speedup (wall)", "speedup (CPU)"]
-    table = [[r["n"], r["m"], r["s"], r["norm"], r["solver"], r["status"], r["wall_s"], r["cpu_s"],
-              r["iterations"], r["l1"], r["error"], r.get("rel_diff_to_fast", "—"),
-              r.get("speedup_wall", "—"), r.get("speedup_cpu", "—")] for r in rows]
+    rows = []
+    if args.merge:
+        args.only = None
+    elif args.only in (None, "small"):
+        rows += small_case(*small, 0, sink, args.cvxpy_time_limit, not args.no_homotopy_start)
+    if args.only in (None, "mid") and not args.merge:
+        rows += large_case(*mid, 0, sink, args.large_time_limit, (("inf", "fast (ipm start)", {"lp_start": "ipm"}),))
+    if args.only in (None, "large") and not args.merge:
+        rows += large_case(*large, 0, sink, args.large_time_limit)
     info = machine_info()
-    md = ("# quantized_cs: one-stage ΣΔ (r = 2) decoder, fast vs cvxpy\n\n"
-          "Partial random circulant (Rademacher), 3-bit greedy ΣΔ of order 2, s-sparse unit-norm x. "
-          "Fast: exact homotopy (ℓ2) / column-and-row generation LP (ℓinf) with banded D^r; "
-          "reference: cvxpy (CLARABEL) on the same program with the sparse banded D^r and dense A. "
-          "Target: >= 20x at matching accuracy.\n\n"
-          + md_table(header, table) + "\n\n"
-          f"Machine: {info}\n\nCommand: `.venv/bin/python benchmarks/bench_quantized_cs.py"
-          f"{' --quick' if args.quick else ''}`\n")
-    write_results("quantized_cs", dict(machine=info, quick=args.quick, rows=rows), md)
-    print(md)
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS", "OMP_NUM_THREADS")}
+    cmd = "benchmarks/bench_quantized_cs.py" + " ".join([""] + (argv if argv is not None else sys.argv[1:]))
+    payload = dict(machine=info, threads=env, quick=args.quick, commands=[cmd.strip()], rows=rows)
+    if args.merge:
+        parts = [json.loads((RESULTS / f"quantized_cs_{k}.json").read_text()) for k in ("small", "mid", "large")
+                 if (RESULTS / f"quantized_cs_{k}.json").exists()]
+        payload = dict(machine=parts[0]["machine"], threads=parts[0]["threads"], quick=parts[0]["quick"],
+                       commands=[c for p in parts for c in p["commands"]], rows=[r for p in parts for r in p["rows"]],
+                       machines=[p["machine"] for p in parts])
+    name = "quantized_cs" if not args.only else f"quantized_cs_{args.only}"
+    write_results(name, payload, markdown(payload))
+    print(markdown(payload))
+
+
+def markdown(payload):
+    rows = payload["rows"]
+    header = ["n", "m", "norm", "decoder", "solver", "status", "wall s", "CPU s", "iters", "||z||_1", "||z - x||",
+              "rel. diff to fast", "ℓ1 rel. diff", "speedup (CPU)", "speedup (wall)", "load avg"]
+    table = [[r["n"], r["m"], r["norm"], r["decoder"], r["solver"], r["status"], r["wall_s"], r["cpu_s"],
+              r["iterations"], r["l1"], r["error"], r.get("rel_diff_to_fast", "—"), r.get("l1_rel_diff", "—"),
+              r.get("speedup_cpu", "—"), r.get("speedup_wall", "—"),
+              f"{r['load_before']}–{r['load_after']}"] for r in rows]
+    cmds = "; ".join(f"`{c}`" for c in payload["commands"])
+    return ("# quantized_cs: one-stage ΣΔ (r = 2) decoder, fast vs cvxpy\n\n"
+            "Partial random circulant (Rademacher; for m > n the first n columns of an m x m circulant), "
+            "3-bit greedy ΣΔ of order 2, s-sparse unit-norm x. Fast: exact homotopy (ℓ2) / certified HiGHS "
+            "LP (ℓinf: every row and column checked; started from a dense primal-dual interior point, or from "
+            "the ℓ2 homotopy's support), banded D^r, never D^-r; reference: cvxpy (CLARABEL) on the same "
+            "program with the sparse banded D^r and dense A. Target: >= 20x at matching accuracy. "
+            "CPU s are the process's own (all threads); load avg = 1-min load average before–after each "
+            "decode.\n\n"
+            + md_table(header, table) + "\n\n"
+            + "\n".join(f"- {line}" for line in reading(rows)) + "\n\n"
+            f"Machine: {payload['machine']}; threads: {payload['threads']}\n\nCommands: {cmds}\n")
 
 
 if __name__ == "__main__":
