@@ -405,3 +405,14 @@ def test_fused_kernel_reports_overflow():
         2.0, 0.0, np.zeros(1), np.zeros(1, np.int64), np.zeros((0, 0)), np.ones(1), out,
         np.empty((0, 0), np.uint8), True, False)
     assert not ok
+
+
+def test_svm_probe_reference_loop_equals_quantized_rff():
+    """The authors'-style greedy r=2 loop (u0 = 0) gives exactly QuantizedRFF's codes."""
+    from cstoolbox.demos.quantized_rff import _greedy_sd2_reference
+    X = _data(n=40, d=6)
+    with pytest.warns(QuantizerInstabilityWarning):
+        tr = QuantizedRFF(n_components=90, levels=4, order=2, gamma=0.5, random_state=0).fit(X)
+    z = tr.raw_features(X)
+    q = _greedy_sd2_reference(z, np.zeros(len(z)), tr.alphabet_.values)
+    np.testing.assert_array_equal(q, tr.alphabet_.values[tr.transform_codes(X)])

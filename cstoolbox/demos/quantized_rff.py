@@ -122,6 +122,89 @@ def svm_digits(ms=SVM_MS, n_trials=30, seed=0,
     return {"exact": float(exact), "gamma": float(gamma), "accuracy": acc, "n_trials": n_trials}
 
 
+def _greedy_sd2_reference(z, u_init, values):
+    """Greedy second-order ΣΔ as in a public script of the authors' group (nearest alphabet value
+    by argmin, initial state ``u_{-1} = u_init`` per row, ``u_{-2} = 0``), vectorized over rows."""
+    n, m = z.shape
+    q = np.empty_like(z)
+    u1, u2 = np.array(u_init, dtype=np.float64), np.zeros(n)
+    for k in range(m):
+        w = z[:, k] + 2.0 * u1 - u2
+        q[:, k] = values[np.abs(w[:, None] - values[None]).argmin(1)]
+        u2, u1 = u1, w - q[:, k]
+    return q
+
+
+def svm_protocol_probes(m=240, n_trials=30, seed=0):
+    """Digits SVM at one m (K = 2) under protocol variants, to locate the gap to the spec.
+
+    Returns mean accuracies over ``n_trials`` feature draws for: our protocol (linear SVC(C=1) on
+    the V-normalized features); ΣΔ r=2 re-implemented after the authors' group script with
+    ``u_{-1} = 0`` (must equal ours) and with ``u_{-1} ~ U(-1, 1)``; an RBF-kernel SVC(C=1) on
+    the features; unnormalized features (codes / block sums, i.e. a different effective C);
+    and ΣΔ r=2 with K = 3.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.kernel_approximation import RBFSampler
+    from sklearn.model_selection import train_test_split
+    from sklearn.svm import SVC
+
+    from cstoolbox.quantizers import Alphabet
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=12)
+    gamma = 1.0 / (64 * X.var())
+    values = Alphabet.normalized(4).values
+
+    def linear(Ftr, Fte):
+        return SVC(C=1.0, kernel="precomputed").fit(Ftr @ Ftr.T, ytr).score(Fte @ Ftr.T, yte)
+
+    def rbf(Ftr, Fte):
+        return SVC(C=1.0).fit(Ftr, ytr).score(Fte, yte)
+
+    def condense(q, v):
+        p = q.shape[1] // len(v)
+        return (q.reshape(len(q), p, len(v)) @ v) * (math.sqrt(2.0 / p) / np.linalg.norm(v))
+
+    res = {}
+
+    def add(key, val):
+        res.setdefault(key, []).append(val)
+
+    for t in range(n_trials):
+        rs = 1000 * seed + t
+        rng = np.random.default_rng(rs + 7)
+        rb = RBFSampler(gamma=gamma, n_components=m, random_state=rs).fit(Xtr)
+        R1, R2 = rb.transform(Xtr), rb.transform(Xte)
+        add("rff", linear(R1, R2))
+        add("rff, unnormalized", linear(R1 * math.sqrt(m / 2), R2 * math.sqrt(m / 2)))
+        for key in ("stocq", "sd1_lam2", "sd2_lam3", "beta1.1_lam2"):
+            tr = _quiet(QuantizedRFF(n_components=m, gamma=gamma, levels=4, random_state=rs,
+                                     **SCHEMES[key][1]).fit, Xtr)
+            F1, F2 = _quiet(tr.transform, Xtr), _quiet(tr.transform, Xte)
+            add(key, linear(F1, F2))
+            add(f"{key}, RBF-kernel SVC", rbf(F1, F2))
+            c = (math.sqrt(tr.n_features_out_ / 2) * np.linalg.norm(tr.condensation_vector_)
+                 * tr.input_scale_)
+            add(f"{key}, unnormalized", linear(F1 * c, F2 * c))
+            if key == "sd2_lam3":
+                z1, z2 = tr.raw_features(Xtr), tr.raw_features(Xte)
+                v = tr.condensation_vector_
+                q1 = _greedy_sd2_reference(z1, np.zeros(len(z1)), values)
+                q2 = _greedy_sd2_reference(z2, np.zeros(len(z2)), values)
+                add("sd2_lam3, authors' loop, u0 = 0", linear(condense(q1, v), condense(q2, v)))
+                q1 = _greedy_sd2_reference(z1, rng.uniform(-1, 1, len(z1)), values)
+                q2 = _greedy_sd2_reference(z2, rng.uniform(-1, 1, len(z2)), values)
+                add("sd2_lam3, authors' loop, u0 ~ U(-1,1)",
+                    linear(condense(q1, v), condense(q2, v)))
+        k3 = _quiet(QuantizedRFF(n_components=m, gamma=gamma, levels=6, random_state=rs,
+                                 **SCHEMES["sd2_lam3"][1]).fit, Xtr)
+        add("sd2_lam3, K = 3", linear(_quiet(k3.transform, Xtr), _quiet(k3.transform, Xte)))
+    return {k: {"mean": float(np.mean(v)), "se": float(np.std(v) / math.sqrt(len(v)))}
+            for k, v in res.items()} | {"setup": {"m": m, "n_trials": n_trials, "K": 2}}
+
+
 BITS_CONFIGS = {
     # key: (label, QuantizedRFF params, sweep): memoryless schemes sweep m (no condensation);
     # noise-shaping schemes keep p = m / block_length fixed and sweep block_length (paper's regime).
@@ -439,7 +522,18 @@ def run(quick=False, out=None, seed=0, progress_bar=True, trials=None):
 def main(argv=None):
     parser = demo_parser("quantized_rff", DESCRIPTION)
     parser.add_argument("--trials", type=int, default=None, help="trials per SVM / kernel point")
+    parser.add_argument("--svm-probes", action="store_true",
+                        help="only run the SVM protocol probes at m = 240 (30 trials; with "
+                             "--quick: 2) and print them")
     args = parser.parse_args(argv)
+    if args.svm_probes:
+        probes = svm_protocol_probes(n_trials=args.trials or (2 if args.quick else 30),
+                                     seed=args.seed)
+        setup = probes.pop("setup")
+        print(f"SVM on digits, m = {setup['m']}, K = 2, {setup['n_trials']} trials")
+        print(format_table(["variant", "accuracy", "s.e."],
+                           [[k, f"{v['mean']:.4f}", f"{v['se']:.4f}"] for k, v in probes.items()]))
+        return 0
     run(quick=args.quick, out=args.out, seed=args.seed, progress_bar=not args.no_progress,
         trials=args.trials)
     return 0
