@@ -36,7 +36,7 @@ __all__ = ["SCHEMES", "LANES", "quantize_condense", "quantize_condense_serial", 
 SCHEMES = {"sd1": 0, "sd2": 1, "sd3": 2, "dgk": 3, "beta": 4, "msq": 5, "stochastic": 6}
 
 LANES = 128      # rows per group (independent recursions run side by side, SIMD across rows)
-TILE = 16        # features per transposed tile
+TILE = 64        # features per tile
 
 
 @njit
@@ -56,6 +56,7 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
     u1 = np.zeros(LANES)
     u2 = np.zeros(LANES)
     u3 = np.zeros(LANES)
+    wv = np.zeros(LANES)
     qv = np.zeros(LANES, dtype=v.dtype)     # quantized value rounded to the output dtype
     acc = np.zeros(LANES, dtype=v.dtype)    # block sums in the output dtype
     obuf = np.zeros((TILE, LANES), dtype=v.dtype)   # blocks completed in the current tile
@@ -132,11 +133,17 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
                     qv[g] = (t + 0.5) * step
             elif scheme == 3:                    # one-bit DGK filter, outputs +-1
                 for g in range(LANES):
-                    w = buf[j, g]
-                    for jj in range(nt):
-                        w += coefs[jj] * ring[(i - taps[jj]) & mask, g]
+                    wv[g] = buf[j, g]
+                for jj in range(nt):             # w = y + sum_j d_j v_{i - n_j}, in this order
+                    c = coefs[jj]
+                    kr = (i - taps[jj]) & mask
+                    for g in range(LANES):
+                        wv[g] += c * ring[kr, g]
+                kw = i & mask
+                for g in range(LANES):
+                    w = wv[g]
                     s = 1.0 if w >= 0.0 else -1.0
-                    ring[i & mask, g] = w - s
+                    ring[kw, g] = w - s
                     ctile[j, g] = 1 if w >= 0.0 else 0
                     qv[g] = s
             elif scheme == 4:                    # beta encoding, state reset per block
