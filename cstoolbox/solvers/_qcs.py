@@ -696,6 +696,10 @@ _IPM_MAX_ENTRIES = 2 ** 25
 # the interior point stops when its scaled primal residual (slab [-1, 1]) and relative gap are
 # below these: the rows of smallest slack then contain the active ones (checked by the LP)
 _IPM_PRES_STOP = 3e-2
+# starting point: t = s_1 = s_2 = t0 (ℓ1 epigraph), row slacks 1 (slab centre), row multipliers y0
+_IPM_START = (0.1, 0.01)
+# rows whose normal-matrix weight is below this fraction of the largest are left out of it
+_IPM_ROW_DROP = 1e-9
 
 
 def _dense_columns(B, n, chunk=256):
@@ -719,9 +723,10 @@ def _ipm_linf(Bd, b, c, gap_stop, max_iter):
     bs = b / c
     hi, lo = bs + 1.0, bs - 1.0
     z = np.zeros(n)
-    t = np.full(n, 0.1)
-    s1, s2, s3, s4 = np.full(n, 0.1), np.full(n, 0.1), np.ones(m), np.ones(m)
-    l1, l2, l3, l4 = np.full(n, 0.5), np.full(n, 0.5), np.full(m, 0.01), np.full(m, 0.01)
+    t0, y0 = _IPM_START
+    t = np.full(n, t0)
+    s1, s2, s3, s4 = np.full(n, t0), np.full(n, t0), np.ones(m), np.ones(m)
+    l1, l2, l3, l4 = np.full(n, 0.5), np.full(n, 0.5), np.full(m, y0), np.full(m, y0)
     N = 2 * (n + m)
     hist = {"primal": [], "dual": [], "mu": [], "rows_in_normal_matrix": []}
     it = 0
@@ -742,7 +747,7 @@ def _ipm_linf(Bd, b, c, gap_stop, max_iter):
         W1, W2, W3, W4 = l1 / s1, l2 / s2, l3 / s3, l4 / s4
         D = W3 + W4
         E = 4.0 * W1 * W2 / (W1 + W2)
-        Q = np.flatnonzero(D >= 1e-9 * D.max())
+        Q = np.flatnonzero(D >= _IPM_ROW_DROP * D.max())
         hist["rows_in_normal_matrix"].append(int(Q.size))
         BQ = (Bs if Q.size == m else Bs[Q]) * np.sqrt(D[Q])[:, None]
         M = sla.blas.dsyrk(1.0, BQ, trans=1, lower=0)
