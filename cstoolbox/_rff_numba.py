@@ -36,7 +36,7 @@ __all__ = ["SCHEMES", "LANES", "quantize_condense", "quantize_condense_serial", 
 SCHEMES = {"sd1": 0, "sd2": 1, "sd3": 2, "dgk": 3, "beta": 4, "msq": 5, "stochastic": 6}
 
 LANES = 128      # rows per group (independent recursions run side by side, SIMD across rows)
-TILE = 64        # features per tile
+TILE = 16        # features per tile
 
 
 @njit
