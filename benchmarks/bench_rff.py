@@ -52,6 +52,7 @@ STORAGE = {
     "ΣΔ r=1, 2 bits, λ=2": (3000, dict(order=1, levels=4, block_length=2)),
     "ΣΔ r=1, 3 bits (K=4), λ=2": (3000, dict(order=1, levels=8, block_length=2)),
     "ΣΔ r=1, 2 bits, λ=4": (6000, dict(order=1, levels=4, block_length=4)),
+    "ΣΔ r=1, 2 bits, λ=2, m=6000": (6000, dict(order=1, levels=4, block_length=2)),
     "β=1.5, 1 bit, λ=4": (3000, dict(method="beta", beta=1.5, levels=2, block_length=4)),
 }
 
@@ -164,6 +165,10 @@ def bench_storage(n_pairs, trials):
                      "bytes_per_sample": bytes_q,
                      "rff_m_at_equal_rmse": m_equiv, "rff_float64_bytes": bytes_f64,
                      "compression": bytes_f64 / bytes_q, "target": 16.0,
+                     # compression = 64 * eta / b: eta = RFF features worth one stored feature,
+                     # b = stored bits per output feature
+                     "eta": m_equiv / tr.n_features_out_,
+                     "bits_per_feature_out": tr.bits_per_sample_ / tr.n_features_out_,
                      "met": bytes_f64 / bytes_q >= 16})
         print(f"{label:30s} rmse {e:.4f} bytes {bytes_q:.0f} vs float64 RFF {bytes_f64:.0f}: "
               f"{bytes_f64 / bytes_q:.1f}x", flush=True)
@@ -192,10 +197,11 @@ def main(argv=None):
           r["load_avg_1min"]] for r in trows])
     s_table = format_table(
         ["scheme", "m", "p", "kernel RMSE", "bytes/sample (packed)", "float64 RFF m at equal RMSE",
-         "float64 bytes/sample", "smaller by", "met"],
+         "float64 bytes/sample", "smaller by", "met", "η = RFF m / p", "stored bits / p"],
         [[r["scheme"], r["m"], r["p"], f"{r['rmse']:.4f}", f"{r['bytes_per_sample']:.0f}",
           f"{r['rff_m_at_equal_rmse']:.0f}", f"{r['rff_float64_bytes']:.0f}",
-          f"{r['compression']:.1f}x", r["met"]] for r in storage["rows"]])
+          f"{r['compression']:.1f}x", r["met"], f"{r['eta']:.2f}",
+          f"{r['bits_per_feature_out']:.2f}"] for r in storage["rows"]])
     points = ", ".join(f"{m:.0f}: {e:.4f}" for m, e in storage["rff_points"])
     md = ["# QuantizedRFF benchmark", "",
           f"Command: `.venv/bin/python benchmarks/bench_rff.py{quick}`", "",
@@ -208,7 +214,9 @@ def main(argv=None):
           "",
           f"float64 RFF RMSE measured at m = {points}; "
           f"fitted RMSE = {storage['rff_fit_c']:.3f} / sqrt(m).", "",
-          s_table, ""]
+          s_table, "",
+          "Smaller by = 64 η / (stored bits / p): a stored output feature is worth η float64 RFF "
+          "features; 16x needs η >= (stored bits / p) / 4.", ""]
     (RESULTS / "rff.md").write_text("\n".join(md))
     print("\n".join(md))
     return 0

@@ -1,30 +1,37 @@
 """Fused Numba kernel behind :class:`cstoolbox.rff.QuantizedRFF` (private; inputs are trusted).
 
-One pass over each row of a chunk of the BLAS product ``P = X W`` does
-offset + cos (optional) + input scaling + quantization + condensation and writes the condensed
-features (and/or the integer codes) directly, so the ``(n, m)`` feature and quantized arrays of
-the unfused path are never materialized.
+One pass over a chunk of the BLAS product ``X W`` does offset + cos (optional) + input scaling +
+quantization + condensation and writes the condensed features (and/or the uint8 codes)
+directly, so the ``(rows, m)`` feature and quantized arrays of the unfused path are never
+materialized.
 
-Bit-for-bit contract with the unfused path (``cos(XW + xi)`` in NumPy, then the core quantizers
-of :mod:`cstoolbox.quantizers`, then the blockwise condensation of :mod:`cstoolbox.rff`):
+Layout: the product comes in blocks of ``LANES`` rows, transposed, ``PT[b, i, g] = (X W)[b*LANES
++ g, i]`` (``W^T X_b^T`` by BLAS), so the ``LANES`` independent recursions of a block advance
+side by side over the features with contiguous loads: the inner loop over the lanes is
+vectorized by LLVM (AVX2/AVX-512), which hides the latency of the sequential recursion along
+the features. Each block walks the features in tiles of ``TILE`` (offset + cos into a small
+float64 buffer first). Blocks are spread over threads with ``prange`` (``launch`` uses the core's
+rule for when threads pay off). Reading rows of ``X W`` directly instead (128 rows 8-16 KiB
+apart, no hardware prefetch across pages) was measured 2-3x slower.
 
-* the offset is added and (for ``apply_cos``) the cosine taken in the input dtype, the
-  ``input_scale`` is applied in the input dtype, and then every recursion runs in float64 with
-  the same operations in the same order as the core kernels (``_kernels_numba``);
+Bit-for-bit contract with the unfused path (``cos(XW + xi)`` from the same blocked product in
+NumPy, then the core quantizers of :mod:`cstoolbox.quantizers`, then the blockwise condensation
+of :mod:`cstoolbox.rff`):
+
+* the offset is added and (for ``apply_cos``) the cosine taken in the input dtype, the input
+  scale multiplied in the input dtype (a scale of 1 is exact), and then every recursion runs in
+  float64 with the same operations in the same order as the core kernels (``_kernels_numba``);
 * the quantized value ``(t + 1/2) s`` is rounded to the output dtype before condensation, and the
   block sums are accumulated in the output dtype in the order ``q_0 v_0 + q_1 v_1 + ...``, as the
-  unfused condensation does.
+  unfused condensation does;
+* stochastic rounding reads the caller's uniform draws ``rand[row, i]`` (row-major per chunk, as
+  :func:`cstoolbox.quantizers.stochastic_round` draws them).
 
-NumPy's float32 ``cos`` is SIMD-vectorized (about 1 ns a value on AVX-512, 8x numba's scalar
-``cosf``, and not bitwise equal to it), so for float32 the caller takes the cosine with NumPy and
-passes ``apply_cos=False``; NumPy's float64 ``cos`` and numba's are the same libm routine
-(checked bitwise in the tests), so for float64 the cosine is fused.
-
-Layout: rows are processed in groups of ``LANES`` rows; each group walks the features in tiles of
-``TILE``: a tile is first transposed into a (TILE, LANES) float64 buffer (the cosine is taken
-there), then the recursion runs feature by feature with the ``LANES`` independent row states in
-small arrays, an inner loop that LLVM vectorizes (the sequential recursion along the features is
-latency bound; ``LANES`` independent chains hide it). Groups are spread over threads (``prange``).
+NumPy's float32 ``cos`` is SIMD-vectorized (about 1 ns a value on this AVX-512 machine, 8x
+numba's scalar ``cosf``, and not bitwise equal to it), so for float32 the caller takes the cosine
+with NumPy and passes ``apply_cos=False``; NumPy's float64 ``cos`` and numba's are the same libm
+routine (17-18 ns a value here, bitwise equal; checked in the tests), so for float64 the cosine is
+fused (and runs on the kernel's threads).
 """
 import numpy as np
 
