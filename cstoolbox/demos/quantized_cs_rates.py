@@ -111,7 +111,7 @@ def make_operator(family, m, n, rng):
     raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
 
 
-def schemes_for(bits, sd_decoder="one-stage", beta_decoder="two-stage", sparsity=None):
+def schemes_for(bits, sd_decoder="one-stage", beta_decoder="two-stage", sparsity=None, lp_start="homotopy"):
     """(label, QuantizedCS kwargs, decode kwargs, amplitude of x) for one fixed alphabet.
 
     The amplitude puts ``||A x||_inf <= ymax = 4.5`` (unit-variance rows, unit-norm x) inside the
@@ -119,11 +119,12 @@ def schemes_for(bits, sd_decoder="one-stage", beta_decoder="two-stage", sparsity
     """
     from ..quantizers import Alphabet, stability_bound
     ymax = 4.5  # about the largest |N(0,1)| over the experiment's samples
-    sd = {"one-stage": dict(method="one-stage", norm="inf"), "one-stage-l2": dict(method="one-stage", norm="l2"),
-          "two-stage": dict(method="two-stage", norm="inf", sparsity=sparsity)}[sd_decoder]
+    sd = {"one-stage": dict(method="one-stage", norm="inf", lp_start=lp_start),
+          "one-stage-l2": dict(method="one-stage", norm="l2"),
+          "two-stage": dict(method="two-stage", norm="inf", sparsity=sparsity, lp_start=lp_start)}[sd_decoder]
     bd = {"one-stage": dict(method="one-stage", norm="inf"), "condensed": dict(method="condensed"),
           "two-stage": dict(method="two-stage", support_from="condensed", sparsity=sparsity),
-          "two-stage-inf": dict(method="two-stage", norm="inf", sparsity=sparsity)}[beta_decoder]
+          "two-stage-inf": dict(method="two-stage", norm="inf", sparsity=sparsity, lp_start=lp_start)}[beta_decoder]
     out = []
     if bits == 1:
         a = Alphabet.one_bit()
@@ -176,17 +177,18 @@ def _geomean(E):
 
 
 def run_case(family, n, s, m_values, lam_values, p, bits, trials, rng, verbose, sd_decoder="one-stage",
-             beta_decoder="two-stage"):
+             beta_decoder="two-stage", lp_start="homotopy"):
     """Errors (relative to ||x|| = 1) of every scheme: MSQ/ΣΔ on ``m_values``, beta on ``p * lam_values``."""
     from .._progress import progress
     from ..quantized_cs import QuantizedCS
-    schemes = schemes_for(bits, sd_decoder, beta_decoder, sparsity=s)
+    schemes = schemes_for(bits, sd_decoder, beta_decoder, sparsity=s, lp_start=lp_start)
     is_beta = {label: qkw["scheme"] == "beta" for label, qkw, *_ in schemes}
     grid = {label: (p * np.asarray(lam_values) if is_beta[label] else np.asarray(m_values)) for label in is_beta}
     errors = {label: np.full((len(grid[label]), trials), np.nan) for label in is_beta}
     conv = {label: 0 for label in is_beta}
     unstable = {label: 0 for label in is_beta}
     seconds = {label: 0.0 for label in is_beta}
+    failures = {label: [] for label in is_beta}
     all_m = sorted(set(np.concatenate(list(grid.values())).tolist()))
     bar = progress(total=len(all_m) * trials, enabled=verbose, desc=f"{family} n={n} s={s} {bits}-bit")
     for m in all_m:
@@ -213,10 +215,12 @@ def run_case(family, n, s, m_values, lam_values, p, bits, trials, rng, verbose, 
                     x_hat, info = qcs.decode(q, **dkw)
                 seconds[label] += time.process_time() - t0
                 conv[label] += int(info.converged)
+                if not info.converged and len(failures[label]) < 5:
+                    failures[label].append(f"m={int(m)}: {info.status}: {info.message}")
                 errors[label][hit[0], t] = np.linalg.norm(x_hat / amp - x)
             bar.update(1)
     bar.close()
-    return schemes, grid, errors, dict(converged=conv, unstable=unstable, cpu_seconds=seconds)
+    return schemes, grid, errors, dict(converged=conv, unstable=unstable, cpu_seconds=seconds, failures=failures)
 
 
 def analyse(label, grid, E, p, fit_below):
@@ -254,18 +258,20 @@ def main(argv=None):
     p.add_argument("--sparsity", type=int, nargs="+", default=[10, 20])
     p.add_argument("--families", nargs="+", default=["gaussian", "circulant", "hadamard"], choices=FAMILIES)
     p.add_argument("--bits", type=int, nargs="+", default=[1, 3], help="alphabet sizes in bits")
-    p.add_argument("--trials", type=int, default=3)
-    p.add_argument("--points", type=int, default=5, help="number of m values for MSQ and ΣΔ")
+    p.add_argument("--trials", type=int, default=5)
+    p.add_argument("--points", type=int, default=6, help="number of m values for MSQ and ΣΔ")
     p.add_argument("--m-max-factor", type=float, default=2.0,
                    help="largest m = factor * n (structured families stack independent draws beyond n)")
     p.add_argument("--m-max-factor-one-bit", type=float, default=4.0,
                    help="the same for 1-bit alphabets (their decay starts later: smaller amplitudes)")
-    p.add_argument("--beta-points", type=int, default=8, help="at most this many block lengths lam")
+    p.add_argument("--beta-points", type=int, default=10, help="at most this many block lengths lam")
     p.add_argument("--beta-blocks", type=int, default=0, help="beta: number of blocks p (default about 2 s log(n/s))")
     p.add_argument("--fit-below", type=float, default=0.3,
                    help="ΣΔ/beta slopes fitted from the first m (lam) whose mean error is below this")
     p.add_argument("--sd-decoder", default="one-stage", choices=SD_DECODERS)
     p.add_argument("--beta-decoder", default="two-stage", choices=BETA_DECODERS)
+    p.add_argument("--lp-start", default="homotopy", choices=["auto", "ipm", "homotopy"],
+                   help="start of the ℓinf LP (homotopy measured faster than ipm at these sizes)")
     args = p.parse_args(argv)
     if args.quick:
         args.n, args.sparsity, args.bits, args.trials, args.points, args.beta_points = [128], [3], [3], 2, 4, 5
@@ -287,7 +293,7 @@ def main(argv=None):
                 for fi, family in enumerate(args.families):
                     schemes, grid, errors, stats = run_case(family, n, s, m_values, lam_values, blocks, bits,
                                                             args.trials, rng, not args.no_progress,
-                                                            args.sd_decoder, args.beta_decoder)
+                                                            args.sd_decoder, args.beta_decoder, args.lp_start)
                     color = f"C{fi}"
                     for si, (label, *_) in enumerate(schemes):
                         E = errors[label]
@@ -308,7 +314,8 @@ def main(argv=None):
                             beta_blocks=blocks, mean_error=mean.tolist(), errors=E.tolist(),
                             converged_fraction=stats["converged"][label] / n_dec,
                             unstable_fraction=stats["unstable"][label] / n_dec,
-                            cpu_seconds_per_decode=stats["cpu_seconds"][label] / n_dec))
+                            cpu_seconds_per_decode=stats["cpu_seconds"][label] / n_dec,
+                            not_converged_messages=stats["failures"][label]))
                         rows.append([n, s, bits, family, label, f"{slope:+.2f} ± {ci:.2f}", f"{a['expected']:+.2f}",
                                      a["fitted_range"], f"{a['slope_all']:+.2f} ± {a['ci95_all']:.2f}",
                                      f"{mean[0]:.2e}", f"{mean[-1]:.2e}",
