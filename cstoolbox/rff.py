@@ -530,12 +530,12 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     @staticmethod
     def _raw_blocks(Z, dtype):
         """Raw features (rows, m) in the blocked layout (blocks, m, LANES), zero padded."""
-        from ._rff_numba import LANES
+        from ._rff_numba import LANES, to_blocks
+        Z = np.ascontiguousarray(Z, dtype=dtype)
         rows, m = Z.shape
-        nb = -(-rows // LANES)
-        P = np.zeros((nb * LANES, m), dtype=dtype)
-        P[:rows] = Z
-        return np.ascontiguousarray(P.reshape(nb, LANES, m).transpose(0, 2, 1))
+        P = np.empty((-(-rows // LANES), m, LANES), dtype=dtype)
+        to_blocks(Z, P)
+        return P
 
     def _cos_features_blocks(self, Xc, dtype):
         """``cos(X W + xi)`` of a chunk in the blocked layout of :meth:`_product_blocks`."""
