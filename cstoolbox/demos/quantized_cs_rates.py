@@ -78,7 +78,7 @@ def _row_counts(m, n):
     return [m // k + (1 if i < m % k else 0) for i in range(k)]
 
 
-def make_operator(family, m, n, rng):
+def make_operator(family, m, n, rng, row_order="random"):
     """Unit-variance-row operator ``sqrt(m) A`` of the family (complex DFT: m/2 complex rows).
 
     The structured rows are taken in a random order (``P R_Omega F D_eps``, ``P R_Omega C_xi``
@@ -88,26 +88,30 @@ def make_operator(family, m, n, rng):
     cover (nearly) all n shifts: ``C_xi`` is diagonal in the Fourier basis, so the high signal
     frequencies are seen only in the high measurement-index frequencies where ΣΔ puts its noise
     (see docs/quantized_cs.md).  For m > n the structured families stack ``ceil(m/n)``
-    independent draws (see :func:`_stacked`).
+    independent draws (see :func:`_stacked`).  ``row_order="sorted"`` keeps the natural order
+    (for the comparison in docs/quantized_cs.md).
     """
+    if row_order not in ("random", "sorted"):
+        raise ValueError(f"row_order must be 'random' or 'sorted', got {row_order!r}")
+    order = _shuffled if row_order == "random" else (lambda op, rng: op)  # noqa: E731
     from ..operators import GaussianOperator, PartialCirculantOperator, SubsampledOrthogonalOperator
     if family == "gaussian":
         return math.sqrt(m) * GaussianOperator(m, n, random_state=rng)
     if family == "circulant":
         op = _stacked([math.sqrt(k) * PartialCirculantOperator(k, n, "rademacher", random_state=rng)
                        for k in _row_counts(m, n)])
-        return _shuffled(op, rng)
+        return order(op, rng)
     if family == "hadamard":
         op = _stacked([math.sqrt(k) * SubsampledOrthogonalOperator(k, n, "hadamard", random_signs=True,
                                                                     random_state=rng)
                        for k in _row_counts(m, n)])
-        return _shuffled(op, rng)
+        return order(op, rng)
     if family == "dft":
         mc = m // 2  # m real measurements = m/2 complex ones (real and imaginary parts)
         op = _stacked([math.sqrt(k) * SubsampledOrthogonalOperator(k, n, "dft", random_signs=True,
                                                                     random_state=rng)
                        for k in _row_counts(mc, n)])
-        return _shuffled(op, rng)
+        return order(op, rng)
     raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
 
 
@@ -177,7 +181,7 @@ def _geomean(E):
 
 
 def run_case(family, n, s, m_values, lam_values, p, bits, trials, rng, verbose, sd_decoder="one-stage",
-             beta_decoder="two-stage", lp_start="homotopy"):
+             beta_decoder="two-stage", lp_start="homotopy", row_order="random"):
     """Errors (relative to ||x|| = 1) of every scheme: MSQ/ΣΔ on ``m_values``, beta on ``p * lam_values``."""
     from .._progress import progress
     from ..quantized_cs import QuantizedCS
@@ -196,7 +200,7 @@ def run_case(family, n, s, m_values, lam_values, p, bits, trials, rng, verbose, 
             x = np.zeros(n)
             x[rng.choice(n, s, replace=False)] = rng.standard_normal(s)
             x /= np.linalg.norm(x)
-            A = make_operator(family, int(m), n, rng)
+            A = make_operator(family, int(m), n, rng, row_order)
             for label, qkw, dkw, amp in schemes:
                 hit = np.flatnonzero(grid[label] == m)
                 if not hit.size:
@@ -270,6 +274,8 @@ def main(argv=None):
                    help="ΣΔ/beta slopes fitted from the first m (lam) whose mean error is below this")
     p.add_argument("--sd-decoder", default="one-stage", choices=SD_DECODERS)
     p.add_argument("--beta-decoder", default="two-stage", choices=BETA_DECODERS)
+    p.add_argument("--row-order", default="random", choices=["random", "sorted"],
+                   help="acquisition order of the structured rows (sorted: natural order, see the docs)")
     p.add_argument("--lp-start", default="homotopy", choices=["auto", "ipm", "homotopy"],
                    help="start of the ℓinf LP (homotopy measured faster than ipm at these sizes)")
     args = p.parse_args(argv)
@@ -293,7 +299,8 @@ def main(argv=None):
                 for fi, family in enumerate(args.families):
                     schemes, grid, errors, stats = run_case(family, n, s, m_values, lam_values, blocks, bits,
                                                             args.trials, rng, not args.no_progress,
-                                                            args.sd_decoder, args.beta_decoder, args.lp_start)
+                                                            args.sd_decoder, args.beta_decoder, args.lp_start,
+                                                            args.row_order)
                     color = f"C{fi}"
                     for si, (label, *_) in enumerate(schemes):
                         E = errors[label]
