@@ -64,6 +64,28 @@ def _quantizers():
     return quantizers
 
 
+class _blas_single_thread:
+    """Context manager: BLAS limited to one thread while active (no-op when ``active`` is false
+    or threadpoolctl is missing)."""
+
+    def __init__(self, active):
+        self._ctx = None
+        if active:
+            try:
+                from threadpoolctl import threadpool_limits
+            except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+                return
+            self._ctx = threadpool_limits(1, user_api="blas")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._ctx is not None:
+            self._ctx.restore_original_limits()
+        return False
+
+
 def _is_int(v):
     return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
 
@@ -499,57 +521,36 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return W, b
 
     @staticmethod
-    def _product_blocks(Xc, W, dtype):
-        """``X W`` of a chunk in blocks of ``LANES`` rows, transposed: array (blocks, m, LANES).
+    def _product_t(Xc, W, dtype):
+        """``(X W)^T`` of a chunk, C-contiguous (n_components, rows), in ``dtype``: one BLAS call
+        ``W^T X^T``, so that the fused kernel reads the features of neighbouring rows
+        contiguously. Every path (fused or not) uses this one product, hence the same bits."""
+        from ._rff_numba import transpose
+        if sp.issparse(Xc):
+            P = safe_sparse_dot(Xc, W)
+            if sp.issparse(P):  # pragma: no cover - csr @ dense is dense
+                P = P.toarray()
+            P = np.ascontiguousarray(P, dtype=dtype)
+            out = np.empty(P.shape[::-1], dtype=dtype)
+            transpose(P, out)
+            return out
+        return np.ascontiguousarray(np.dot(W.T, Xc.T), dtype=dtype)
 
-        Block ``b`` is ``(X[b L:(b+1) L] W)^T`` computed by BLAS as ``W^T X_b^T`` (the last block
-        padded with zero columns), so the fused kernel reads the features of neighbouring rows
-        contiguously; every path (fused or not) uses this one product, hence the same bits.
-        """
-        from ._rff_numba import LANES
-        rows, m = Xc.shape[0], W.shape[1]
-        nb = -(-rows // LANES)
-        P = np.empty((nb, m, LANES), dtype=dtype)
-        Wt = W.T
-        for blk in range(nb):
-            Xb = Xc[blk * LANES:(blk + 1) * LANES]
-            if sp.issparse(Xb):
-                Pb = safe_sparse_dot(Xb, W)
-                if sp.issparse(Pb):  # pragma: no cover - csr @ dense is dense
-                    Pb = Pb.toarray()
-                Pb = np.asarray(Pb, dtype=dtype).T
-            elif Xb.shape[0] == LANES:
-                np.dot(Wt, Xb.T, out=P[blk])
-                continue
-            else:
-                Pb = np.dot(Wt, Xb.T)
-            P[blk, :, :Pb.shape[1]] = Pb
-            P[blk, :, Pb.shape[1]:] = 0.0
-        return P
-
-    @staticmethod
-    def _raw_blocks(Z, dtype):
-        """Raw features (rows, m) in the blocked layout (blocks, m, LANES), zero padded."""
-        from ._rff_numba import LANES, to_blocks
-        Z = np.ascontiguousarray(Z, dtype=dtype)
-        rows, m = Z.shape
-        P = np.empty((-(-rows // LANES), m, LANES), dtype=dtype)
-        to_blocks(Z, P)
-        return P
-
-    def _cos_features_blocks(self, Xc, dtype):
-        """``cos(X W + xi)`` of a chunk in the blocked layout of :meth:`_product_blocks`."""
+    def _cos_features_t(self, Xc, dtype):
+        """``cos(X W + xi)^T`` of a chunk, (n_components, rows), in ``dtype``."""
         W, b = self._weights(dtype)
-        z = self._product_blocks(Xc, W, dtype)
-        z += b[None, :, None]
+        z = self._product_t(Xc, W, dtype)
+        z += b[:, None]
         np.cos(z, out=z)
         return z
 
     def _cos_features(self, Xc, dtype):
         """Unnormalized features cos(X W + xi) of a chunk, in ``dtype``, shape (rows, m)."""
-        z = self._cos_features_blocks(Xc, dtype)
-        nb, m, lanes = z.shape
-        return np.ascontiguousarray(z.transpose(0, 2, 1).reshape(nb * lanes, m)[:Xc.shape[0]])
+        from ._rff_numba import transpose
+        zt = self._cos_features_t(Xc, dtype)
+        z = np.empty(zt.shape[::-1], dtype=dtype)
+        transpose(zt, z)
+        return z
 
     def _rng_for(self, X):
         """Rounding generator from a hash of the batch (same batch: same rounding)."""
@@ -628,34 +629,48 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         codes = np.empty((n, m) if want_codes else (0, 0), dtype=np.uint8)
         W, b = self._weights(dtype)
         v = self._v_scaled.astype(dtype)
-        a = self.alphabet_
         scale = np.array([self.input_scale_], dtype=dtype)
         fuse_cos = (not raw) and dtype == np.float64
         rng = self._rng_for(X) if self.method == "stochastic" else None
-        rand = np.zeros((0, 0))
-        for sl in self._chunks(n):
-            rows = sl.stop - sl.start
-            if raw:
-                P = self._raw_blocks(X[sl], dtype)
-            elif fuse_cos:
-                P = self._product_blocks(X[sl], W, dtype)
-            else:
-                P = self._cos_features_blocks(X[sl], dtype)
-            if rng is not None:
-                rand = rng.random(rows * m).reshape(rows, m)    # row-major, as the core draws
-            bad = kern.launch(
-                P, rows, b, fuse_cos, scale, scheme, float(a.step), float(a.K),
-                float(self.beta_ or 0.0), coefs, taps, rand, v,
-                out[sl] if want_out else out, codes[sl] if want_codes else codes,
-                want_out, want_codes)
-            if bad:
-                raise FloatingPointError(
-                    f"QuantizedRFF ({self.method}, order {self.order}, levels {self.levels}): the "
-                    "quantizer state overflowed to inf/NaN; the recursion is unstable for these "
-                    "features (see stability_bound_), so no meaningful output exists. Use more "
-                    "levels, a lower order, method='beta' or the stable one-bit filters "
-                    "(levels=2).")
+        chunks = list(self._chunks(n))
+        # One BLAS call per chunk, then a long numba pass: OpenBLAS's idle workers would spin
+        # through every pass (about one core of CPU time, taken from the kernel's own threads),
+        # so a multi-chunk transform runs its GEMMs single-threaded.
+        with _blas_single_thread(len(chunks) > 1):
+            for sl in chunks:
+                self._run_chunk(X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
+                                rng, kern, out, codes, want_out, want_codes)
         return out, codes
+
+    def _run_chunk(self, X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps, rng,
+                   kern, out, codes, want_out, want_codes):
+        """One chunk of :meth:`_run`: the product (or raw features), then the fused kernel."""
+        a = self.alphabet_
+        m = int(self.n_components)
+        rand = np.zeros((0, 0))
+        rows = sl.stop - sl.start
+        if raw:
+            Zc = np.ascontiguousarray(X[sl], dtype=dtype)
+            P = np.empty(Zc.shape[::-1], dtype=dtype)
+            kern.transpose(Zc, P)
+        elif fuse_cos:
+            P = self._product_t(X[sl], W, dtype)
+        else:
+            P = self._cos_features_t(X[sl], dtype)
+        if rng is not None:
+            rand = rng.random(rows * m).reshape(rows, m)    # row-major, as the core draws
+        bad = kern.launch(
+            P, rows, b, fuse_cos, scale, scheme, float(a.step), float(a.K),
+            float(self.beta_ or 0.0), coefs, taps, rand, v,
+            out[sl] if want_out else out, codes[sl] if want_codes else codes,
+            want_out, want_codes)
+        if bad:
+            raise FloatingPointError(
+                f"QuantizedRFF ({self.method}, order {self.order}, levels {self.levels}): the "
+                "quantizer state overflowed to inf/NaN; the recursion is unstable for these "
+                "features (see stability_bound_), so no meaningful output exists. Use more "
+                "levels, a lower order, method='beta' or the stable one-bit filters "
+                "(levels=2).")
 
     def transform(self, X):
         """Quantized, condensed random Fourier features.
