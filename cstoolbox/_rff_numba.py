@@ -37,7 +37,8 @@ import numpy as np
 
 from ._jit import njit, prange
 
-__all__ = ["SCHEMES", "LANES", "quantize_condense", "quantize_condense_serial", "launch", "transpose"]
+__all__ = ["SCHEMES", "LANES", "quantize_condense", "quantize_condense_serial", "launch",
+           "to_blocks", "from_blocks"]
 
 #: scheme ids (the ``scheme`` argument)
 SCHEMES = {"sd1": 0, "sd2": 1, "sd3": 2, "dgk": 3, "beta": 4, "msq": 5, "stochastic": 6}
@@ -49,7 +50,8 @@ TILE = 16        # features per tile
 @njit
 def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
            beta, coefs, taps, rand, v, out, codes, want_out, want_codes, bad):
-    m = PT.shape[0]
+    m = PT.shape[1]
+    blk = r0 // LANES
     lam = v.shape[0]
     inv = 1.0 / step
     lo = -K
@@ -85,12 +87,12 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
         if apply_cos:
             for j in range(nj):
                 off = offset[i0 + j]
-                for g in range(nrows):
-                    buf[j, g] = np.cos(PT[i0 + j, r0 + g] + off) * sc
+                for g in range(LANES):
+                    buf[j, g] = np.cos(PT[blk, i0 + j, g] + off) * sc
         else:
             for j in range(nj):
-                for g in range(nrows):
-                    buf[j, g] = PT[i0 + j, r0 + g] * sc
+                for g in range(LANES):
+                    buf[j, g] = PT[blk, i0 + j, g] * sc
         if scheme == 6:
             for g in range(nrows):
                 row = r0 + g
@@ -221,17 +223,35 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
 
 
 @njit
-def transpose(A, out):
-    """out = A.T, in 64 x 64 tiles (NumPy's transposing copy of large arrays is several times
-    slower)."""
-    n1, n2 = A.shape
-    for a0 in range(0, n1, 64):
-        a1 = min(n1, a0 + 64)
-        for b0 in range(0, n2, 64):
-            b1 = min(n2, b0 + 64)
-            for a in range(a0, a1):
-                for b in range(b0, b1):
-                    out[b, a] = A[a, b]
+def to_blocks(Z, out):
+    """out[b, i, g] = Z[b * LANES + g, i], zero padded: rows (rows, m) to the blocked layout,
+    in tiles of 64 features (NumPy's transposing copy of large arrays is several times slower)."""
+    rows, m = Z.shape
+    for blk in range(out.shape[0]):
+        r0 = blk * LANES
+        nr = min(LANES, rows - r0)
+        for i0 in range(0, m, 64):
+            i1 = min(m, i0 + 64)
+            for g in range(nr):
+                for i in range(i0, i1):
+                    out[blk, i, g] = Z[r0 + g, i]
+            for g in range(nr, LANES):
+                for i in range(i0, i1):
+                    out[blk, i, g] = 0.0
+
+
+@njit
+def from_blocks(P, out):
+    """The inverse of :func:`to_blocks`: out[r, i] = P[r // LANES, i, r % LANES]."""
+    rows, m = out.shape
+    for blk in range(P.shape[0]):
+        r0 = blk * LANES
+        nr = min(LANES, rows - r0)
+        for i0 in range(0, m, 64):
+            i1 = min(m, i0 + 64)
+            for g in range(nr):
+                for i in range(i0, i1):
+                    out[r0 + g, i] = P[blk, i, g]
 
 
 @njit
@@ -271,6 +291,6 @@ def launch(PT, n, *args):
     a large chunk, >= 2 numba threads, a thread-safe layer off the main thread) allows it, else the
     serial one."""
     from .quantizers._kernels_numba import _parallel_ok
-    if n > LANES and _parallel_ok(PT.size):
+    if PT.shape[0] > 1 and _parallel_ok(PT.size):
         return quantize_condense(PT, n, *args)
     return quantize_condense_serial(PT, n, *args)

@@ -521,35 +521,47 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return W, b
 
     @staticmethod
-    def _product_t(Xc, W, dtype):
-        """``(X W)^T`` of a chunk, C-contiguous (n_components, rows), in ``dtype``: one BLAS call
-        ``W^T X^T``, so that the fused kernel reads the features of neighbouring rows
-        contiguously. Every path (fused or not) uses this one product, hence the same bits."""
-        from ._rff_numba import transpose
-        if sp.issparse(Xc):
-            P = safe_sparse_dot(Xc, W)
-            if sp.issparse(P):  # pragma: no cover - csr @ dense is dense
-                P = P.toarray()
-            P = np.ascontiguousarray(P, dtype=dtype)
-            out = np.empty(P.shape[::-1], dtype=dtype)
-            transpose(P, out)
-            return out
-        return np.ascontiguousarray(np.dot(W.T, Xc.T), dtype=dtype)
+    def _product_blocks(Xc, W, dtype):
+        """``X W`` of a chunk in blocks of ``LANES`` rows, transposed: array (blocks, m, LANES).
 
-    def _cos_features_t(self, Xc, dtype):
-        """``cos(X W + xi)^T`` of a chunk, (n_components, rows), in ``dtype``."""
+        Block ``b`` is ``(X[b L:(b+1) L] W)^T``, computed by BLAS as ``W^T X_b^T`` (the last
+        block zero padded), so the fused kernel reads the features of neighbouring rows
+        contiguously; every path (fused or not) uses this one product, hence the same bits.
+        """
+        from ._rff_numba import LANES
+        rows, m = Xc.shape[0], W.shape[1]
+        nb = -(-rows // LANES)
+        P = np.empty((nb, m, LANES), dtype=dtype)
+        Wt = W.T
+        for blk in range(nb):
+            Xb = Xc[blk * LANES:(blk + 1) * LANES]
+            if sp.issparse(Xb):
+                Pb = safe_sparse_dot(Xb, W)
+                if sp.issparse(Pb):  # pragma: no cover - csr @ dense is dense
+                    Pb = Pb.toarray()
+                Pb = np.asarray(Pb, dtype=dtype).T
+            elif Xb.shape[0] == LANES:
+                np.dot(Wt, Xb.T, out=P[blk])
+                continue
+            else:
+                Pb = np.dot(Wt, Xb.T)
+            P[blk, :, :Pb.shape[1]] = Pb
+            P[blk, :, Pb.shape[1]:] = 0.0
+        return P
+
+    def _cos_features_blocks(self, Xc, dtype):
+        """``cos(X W + xi)`` of a chunk in the blocked layout of :meth:`_product_blocks`."""
         W, b = self._weights(dtype)
-        z = self._product_t(Xc, W, dtype)
-        z += b[:, None]
+        z = self._product_blocks(Xc, W, dtype)
+        z += b[None, :, None]
         np.cos(z, out=z)
         return z
 
     def _cos_features(self, Xc, dtype):
         """Unnormalized features cos(X W + xi) of a chunk, in ``dtype``, shape (rows, m)."""
-        from ._rff_numba import transpose
-        zt = self._cos_features_t(Xc, dtype)
-        z = np.empty(zt.shape[::-1], dtype=dtype)
-        transpose(zt, z)
+        from ._rff_numba import from_blocks
+        z = np.empty((Xc.shape[0], int(self.n_components)), dtype=dtype)
+        from_blocks(self._cos_features_blocks(Xc, dtype), z)
         return z
 
     def _rng_for(self, X):
@@ -633,9 +645,9 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         fuse_cos = (not raw) and dtype == np.float64
         rng = self._rng_for(X) if self.method == "stochastic" else None
         chunks = list(self._chunks(n))
-        # One BLAS call per chunk, then a long numba pass: OpenBLAS's idle workers would spin
-        # through every pass (about one core of CPU time, taken from the kernel's own threads),
-        # so a multi-chunk transform runs its GEMMs single-threaded.
+        # Short BLAS calls (one per 128-row block) between long numba passes: OpenBLAS's idle
+        # workers would spin through every pass (measured: about one core of CPU time, taken
+        # from the kernel's own threads), so a multi-chunk transform runs BLAS single-threaded.
         with _blas_single_thread(len(chunks) > 1):
             for sl in chunks:
                 self._run_chunk(X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
@@ -651,12 +663,12 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         rows = sl.stop - sl.start
         if raw:
             Zc = np.ascontiguousarray(X[sl], dtype=dtype)
-            P = np.empty(Zc.shape[::-1], dtype=dtype)
-            kern.transpose(Zc, P)
+            P = np.empty((-(-rows // kern.LANES), m, kern.LANES), dtype=dtype)
+            kern.to_blocks(Zc, P)
         elif fuse_cos:
-            P = self._product_t(X[sl], W, dtype)
+            P = self._product_blocks(X[sl], W, dtype)
         else:
-            P = self._cos_features_t(X[sl], dtype)
+            P = self._cos_features_blocks(X[sl], dtype)
         if rng is not None:
             rand = rng.random(rows * m).reshape(rows, m)    # row-major, as the core draws
         bad = kern.launch(

@@ -393,7 +393,7 @@ def test_numba_float64_cos_matches_numpy():
 
 def test_fused_kernel_reports_overflow():
     import cstoolbox._rff_numba as k
-    PT = np.full((8, 3), 1e308)             # (features, rows); unstable: the state overflows
+    PT = np.full((1, 8, k.LANES), 1e308)    # (blocks, features, lanes); the state overflows
     out = np.empty((3, 8))
     bad = k.quantize_condense_serial(
         PT, 3, np.zeros(8), False, np.ones(1), k.SCHEMES["sd2"], 2 / 3, 2.0, 0.0, np.zeros(1),
@@ -401,7 +401,7 @@ def test_fused_kernel_reports_overflow():
         True, False)
     assert bad
     ok = k.quantize_condense_serial(
-        np.zeros((8, 3)), 3, np.zeros(8), False, np.ones(1), k.SCHEMES["sd2"], 2 / 3,
+        np.zeros((1, 8, k.LANES)), 3, np.zeros(8), False, np.ones(1), k.SCHEMES["sd2"], 2 / 3,
         2.0, 0.0, np.zeros(1), np.zeros(1, np.int64), np.zeros((0, 0)), np.ones(1), out,
         np.empty((0, 0), np.uint8), True, False)
     assert not ok
