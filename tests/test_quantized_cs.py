@@ -284,6 +284,22 @@ def test_beta_error_decays_exponentially_in_block_length():
     assert -1.6 * math.log(beta) < slope < -0.7 * math.log(beta)
 
 
+def test_beta_oracle_dual_follows_beta_power():
+    # least squares on the true support through the beta dual (H^-1 A_T)^+ H^-1 q: the error stays
+    # within a constant of beta^-lam up to lam = 30, although H_beta^-1 has entries up to beta^29
+    rng = np.random.default_rng(17)
+    n, s, p, beta = 64, 2, 16, 3.0
+    for lam in (10, 20, 30):
+        for _ in range(2):
+            m = p * lam
+            A = math.sqrt(m) * GaussianOperator(m, n, random_state=rng)
+            qcs = QuantizedCS(A, "beta", beta=beta, block_length=lam, alphabet=Alphabet(8, 1.8))
+            x = sparse_signal(n, s, rng)
+            z, info = shaped_least_squares(qcs.A_, qcs.encode(x), np.flatnonzero(x), qcs.shaping_)
+            assert info.converged
+            assert 0.02 < np.linalg.norm(z - x) / beta ** -lam < 5
+
+
 def test_beta_two_stage_condensed_support_equals_oracle_dual():
     # support from the well-conditioned condensed decode, then the beta dual on it: once the
     # support is right this is exactly the oracle least squares (H^-1 A_T)^+ H^-1 q

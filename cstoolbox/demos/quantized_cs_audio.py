@@ -62,6 +62,8 @@ def main(argv=None):
     p.add_argument("--block-length", type=int, default=0,
                    help="beta block length lam (default m / p, see --beta-blocks)")
     p.add_argument("--norm", default="inf", choices=["l2", "inf"])
+    p.add_argument("--circulant-order", default="natural", choices=["natural", "random"],
+                   help="row order of the partial circulant measurements (natural: sorted shifts)")
     args = p.parse_args(argv)
     if args.quick:
         args.n, args.frames, args.bits, args.ratios = 128, 1, [1, 3], [1.0, 4.0]
@@ -99,6 +101,8 @@ def main(argv=None):
             if fam == "circulant":
                 Phi = _stacked([math.sqrt(k) * PartialCirculantOperator(k, n, random_state=rng)
                                 for k in _row_counts(m, n)])
+                if args.circulant_order == "random":
+                    Phi = _shuffled(Phi, rng)
             else:
                 Phi = _shuffled(_stacked([math.sqrt(k) * SubsampledOrthogonalOperator(
                     k, n, "hadamard", random_signs=True, random_state=rng) for k in _row_counts(m, n)]), rng)
