@@ -36,7 +36,7 @@ import numpy as np
 
 from ._common import demo_parser, format_table, plt, prepare_out, save_json
 
-DESCRIPTION = "Quantized CS error decay: MSQ flat, Sigma-Delta slope -(r-1/2), beta exponential, 3 families"
+DESCRIPTION = "Quantized CS error decay: MSQ flat, Sigma-Delta polynomial (slope <= -(r-1/2)), beta exponential, 3 families"
 
 FAMILIES = ("gaussian", "circulant", "hadamard", "dft")
 SD_DECODERS = ("one-stage", "one-stage-l2", "two-stage")
