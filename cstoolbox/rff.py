@@ -702,6 +702,10 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         (offset, cos, quantization, condensation) that writes the condensed features directly;
         the result is bit-for-bit that of ``cos(XW + xi)`` quantized by the core quantizer of
         :mod:`cstoolbox.quantizers` and condensed (``_transform_reference``, kept for the tests).
+        The kernel uses numba's threads (``numba.set_num_threads``) for large chunks; while an
+        input spanning several chunks is transformed, BLAS is limited to one thread
+        (threadpoolctl, process-wide; restored afterwards), because idle BLAS workers would
+        otherwise spin through the kernel passes.
         """
         X = self._validate(X)
         dtype = np.float32 if X.dtype == np.float32 else np.float64
