@@ -416,3 +416,13 @@ def test_svm_probe_reference_loop_equals_quantized_rff():
     z = tr.raw_features(X)
     q = _greedy_sd2_reference(z, np.zeros(len(z)), tr.alphabet_.values)
     np.testing.assert_array_equal(q, tr.alphabet_.values[tr.transform_codes(X)])
+
+
+def test_fused_kernel_sparse_input_bit_identical():
+    X = _data(n=200, d=9, seed=3)
+    X[np.abs(X) < 0.8] = 0.0
+    Xs = sp.csr_matrix(X)
+    for params in (dict(order=1, levels=4), dict(method="stochastic", levels=4)):
+        tr = QuantizedRFF(n_components=128, gamma=0.3, random_state=1, **params).fit(Xs)
+        np.testing.assert_array_equal(tr.transform(Xs), tr._transform_reference(Xs))
+        np.testing.assert_array_equal(tr.transform_codes(Xs), tr._transform_codes_reference(Xs))
