@@ -132,6 +132,40 @@ def _load():
         return None
 
 
+def bench_cos(size=1 << 21, repeats=5):
+    """NumPy's cos against numba's scalar cos (the fused kernel's), float64 and float32: time per
+    value and fraction of values that differ (the design choice of cstoolbox._rff_numba)."""
+    import numba
+
+    @numba.njit(cache=False)
+    def ncos(z, out):
+        for i in range(z.shape[0]):
+            out[i] = np.cos(z[i])
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for dtype in (np.float64, np.float32):
+        z = (rng.standard_normal(size) * 3 + 3).astype(dtype)     # like XW + xi here
+        out = np.empty_like(z)
+        ncos(z, out)
+        t_np = min(best_time(lambda: np.cos(z, out=out), 1)[0] for _ in range(repeats))
+        ref = np.cos(z)
+        t_nb = min(best_time(lambda: ncos(z, out), 1)[0] for _ in range(repeats))
+        rows.append({"dtype": np.dtype(dtype).name, "numpy_ns": 1e9 * t_np / size,
+                     "numba_ns": 1e9 * t_nb / size, "differ_fraction": float(np.mean(out != ref)),
+                     "load_avg_1min": _load()})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def cos_table(rows):
+    return format_table(["dtype", "NumPy cos [ns/value]", "numba cos [ns/value]",
+                         "values that differ", "load avg"],
+                        [[r["dtype"], f"{r['numpy_ns']:.2f}", f"{r['numba_ns']:.2f}",
+                          f"{100 * r['differ_fraction']:.1f} %", r["load_avg_1min"]]
+                         for r in rows])
+
+
 def bench_storage(n_pairs, trials):
     X, Y, dist = pair_data(n_pairs, 50, 5.0, 0)
     k = np.exp(-0.2 * dist ** 2)
@@ -178,13 +212,32 @@ def bench_storage(n_pairs, trials):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--cos-only", action="store_true",
+                    help="only the NumPy-vs-numba cos comparison, added to the existing results")
     args = ap.parse_args(argv)
+    if args.cos_only:
+        rows = bench_cos()
+        path = RESULTS / "rff.json"
+        res = json.loads(path.read_text()) if path.exists() else {}
+        res["cos"] = rows
+        res["cos_machine"] = machine_info()
+        path.write_text(json.dumps(res, indent=2, default=float))
+        md_path = RESULTS / "rff.md"
+        md = md_path.read_text() if md_path.exists() else "# QuantizedRFF benchmark\n"
+        md = md.split("\n## cos: NumPy against numba")[0].rstrip("\n") + "\n"
+        md += ("\n## cos: NumPy against numba (`.venv/bin/python benchmarks/bench_rff.py "
+               "--cos-only`)\n\n" + cos_table(rows) + "\n")
+        md_path.write_text(md)
+        print(md)
+        return 0
     n = 10_000 if args.quick else 100_000
     info = machine_info()
     t0 = time.perf_counter()
+    cos_rows = bench_cos()
     trows = bench_transform(n, 64, 2048, repeats=2)
     storage = bench_storage(300 if args.quick else 1000, 1 if args.quick else 3)
-    res = {"machine": info, "quick": args.quick, "transform": trows, "storage": storage,
+    res = {"machine": info, "quick": args.quick, "cos": cos_rows, "transform": trows,
+           "storage": storage,
            "time_s": time.perf_counter() - t0}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "rff.json").write_text(json.dumps(res, indent=2, default=float))
@@ -216,7 +269,8 @@ def main(argv=None):
           f"fitted RMSE = {storage['rff_fit_c']:.3f} / sqrt(m).", "",
           s_table, "",
           "Smaller by = 64 η / (stored bits / p): a stored output feature is worth η float64 RFF "
-          "features; 16x needs η >= (stored bits / p) / 4.", ""]
+          "features; 16x needs η >= (stored bits / p) / 4.", "",
+          "## cos: NumPy against numba", "", cos_table(cos_rows), ""]
     (RESULTS / "rff.md").write_text("\n".join(md))
     print("\n".join(md))
     return 0
