@@ -691,8 +691,10 @@ def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None, rows0=None, Bfull=Non
 # ------------------------------------------------------------------------------------------------
 # dense primal-dual interior point (ℓinf), rows identified for the certified LP polish
 # ------------------------------------------------------------------------------------------------
-# largest m * n for which "auto" forms B = S^-1 A densely (8 bytes each: 256 MiB)
-_IPM_MAX_ENTRIES = 2 ** 25
+# largest m * n for which "auto" forms B = S^-1 A densely for the interior-point start (it keeps
+# B, B / bound and one row-weighted copy: 3 x 8 m n bytes, 1.5 GiB at the limit; n = 4096,
+# m = 16384 takes ~2 CPU min, where the matrix-free homotopy start needs > 2.5 min)
+_IPM_MAX_ENTRIES = 2 ** 26
 # the interior point stops when its scaled primal residual (slab [-1, 1]) and relative gap are
 # below these: the rows of smallest slack then contain the active ones (checked by the LP)
 _IPM_PRES_STOP = 3e-2
@@ -931,7 +933,8 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
         iterate is nearly feasible, and start the certified LP with *all* columns and the
         rows of smallest slack (usually one HiGHS solve certifies).  ``"homotopy"``: column
         and row generation from the ℓ2 homotopy's support (matrix-free, for problems whose
-        ``B`` does not fit in memory).  ``"auto"``: ``"ipm"`` when ``m n <= 2^25``.
+        ``B`` does not fit in memory).  ``"auto"``: ``"ipm"`` when ``m n <= 2^26`` (memory
+        about ``24 m n`` bytes; each interior-point iteration costs ``m n^2`` flops).
 
     Returns
     -------
