@@ -24,8 +24,17 @@ of :mod:`cstoolbox.rff`):
 * the quantized value ``(t + 1/2) s`` is rounded to the output dtype before condensation, and the
   block sums are accumulated in the output dtype in the order ``q_0 v_0 + q_1 v_1 + ...``, as the
   unfused condensation does;
-* stochastic rounding reads the caller's uniform draws ``rand[row, i]`` (row-major per chunk, as
-  :func:`cstoolbox.quantizers.stochastic_round` draws them).
+* stochastic rounding uses counter-based uniforms: the uniform of (row, feature ``i``) is the
+  ``i``-th output of SplitMix64 started from the row's seed, ``mix64(seed_row + (i + 1) G)``
+  (:func:`uniform_bits`), the row seed ``mix64(key ^ row_hash)`` coming from a 64-bit key drawn
+  at fit and a hash of the row's values (:func:`row_hashes_dense`, :func:`row_hashes_csr`).
+  The unfused path computes the same uniforms with NumPy (``cstoolbox.rff._uniforms_numpy``)
+  and feeds them to the core's rounding kernel, so the codes agree bit for bit.
+
+SplitMix64: G. L. Steele Jr., D. Lea, C. H. Flood, "Fast splittable pseudorandom number
+generators", OOPSLA 2014; the finalizer constants (``0xBF58476D1CE4E5B9``, ``0x94D049BB133111EB``,
+shifts 30/27/31) are those of S. Vigna's reference ``splitmix64.c`` (https://prng.di.unimi.it/),
+the generator that seeds xoshiro/xoroshiro.
 
 NumPy's float32 ``cos`` is SIMD-vectorized (about 1 ns a value on this AVX-512 machine, 8x
 numba's scalar ``cosf``, and not bitwise equal to it), so for float32 the caller takes the cosine
@@ -38,7 +47,8 @@ import numpy as np
 from ._jit import njit, prange
 
 __all__ = ["SCHEMES", "LANES", "quantize_condense", "quantize_condense_serial", "launch",
-           "to_blocks", "from_blocks"]
+           "to_blocks", "from_blocks", "mix64", "row_hashes_dense", "row_hashes_csr",
+           "row_seeds", "GOLDEN"]
 
 #: scheme ids (the ``scheme`` argument)
 SCHEMES = {"sd1": 0, "sd2": 1, "sd3": 2, "dgk": 3, "beta": 4, "msq": 5, "stochastic": 6}
@@ -46,10 +56,73 @@ SCHEMES = {"sd1": 0, "sd2": 1, "sd3": 2, "dgk": 3, "beta": 4, "msq": 5, "stochas
 LANES = 128      # rows per group (independent recursions run side by side, SIMD across rows)
 TILE = 16        # features per tile
 
+#: SplitMix64's increment (2^64 / golden ratio, odd) and finalizer constants (Vigna's splitmix64.c)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+
+
+@njit
+def mix64(z):
+    """SplitMix64's finalizer (a bijection of uint64 with full avalanche)."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit
+def _entry_hash_fast(j, bits):
+    """Hash of one nonzero entry: column ``j``, value with float64 bit pattern ``bits``."""
+    return mix64(mix64(bits) ^ (np.uint64(j + 1) * GOLDEN))
+
+
+@njit
+def row_hashes_dense(X, out):
+    """out[r] = sum (mod 2^64) over the nonzero entries x = X[r, j] of
+    mix64(mix64(bits(float64(x))) ^ (j + 1) G): a 64-bit hash of the row's values (zeros skipped,
+    so a CSR row with the same values has the same hash; float32 values hash as their float64)."""
+    n, d = X.shape
+    tmp = np.empty(1, dtype=np.float64)
+    tb = tmp.view(np.uint64)
+    for r in range(n):
+        h = np.uint64(0)
+        for j in range(d):
+            x = X[r, j]
+            if x != 0:
+                tmp[0] = np.float64(x)
+                h += _entry_hash_fast(j, tb[0])
+        out[r] = h
+
+
+@njit
+def row_hashes_csr(data, indices, indptr, out):
+    """:func:`row_hashes_dense` of the rows of a CSR matrix (any index order; explicit zeros
+    skipped; duplicates must have been summed by the caller)."""
+    tmp = np.empty(1, dtype=np.float64)
+    tb = tmp.view(np.uint64)
+    for r in range(out.shape[0]):
+        h = np.uint64(0)
+        for k in range(indptr[r], indptr[r + 1]):
+            x = data[k]
+            if x != 0:
+                tmp[0] = np.float64(x)
+                h += _entry_hash_fast(indices[k], tb[0])
+        out[r] = h
+
+
+@njit
+def row_seeds(key, hashes, out):
+    """Per-row SplitMix64 seeds ``mix64(key ^ mix64(hash))``."""
+    for r in range(hashes.shape[0]):
+        out[r] = mix64(key ^ mix64(hashes[r]))
+
 
 @njit
 def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
-           beta, coefs, taps, rand, v, out, codes, want_out, want_codes, bad):
+           beta, coefs, taps, seeds, ubits, v, out, codes, want_out, want_codes, bad):
     m = PT.shape[1]
     blk = r0 // LANES
     lam = v.shape[0]
@@ -77,6 +150,13 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
     mask = size - 1
     ring = np.zeros((size, LANES))
     sc = scale[0]                           # input scale in the input dtype
+    # stochastic rounding: per-lane SplitMix64 seeds (padding lanes 0), uniforms with ubits bits
+    sd = np.zeros(LANES, dtype=np.uint64)
+    if scheme == 6:
+        for g in range(nrows):
+            sd[g] = seeds[r0 + g]
+    ushift = np.uint64(64 - ubits)
+    uscale = 1.0 / float(np.int64(1) << np.int64(ubits))
     k = 0                                   # position in the current block
     b_next = 0                              # index of the next block to complete
     for i0 in range(0, m, TILE):
@@ -94,10 +174,10 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
                 for g in range(LANES):
                     buf[j, g] = PT[blk, i0 + j, g] * sc
         if scheme == 6:
-            for g in range(nrows):
-                row = r0 + g
-                for j in range(nj):
-                    rbuf[j, g] = rand[row, i0 + j]
+            for j in range(nj):
+                ctr = np.uint64(i0 + j + 1) * GOLDEN
+                for g in range(LANES):
+                    rbuf[j, g] = float(np.int64(mix64(sd[g] + ctr) >> ushift)) * uscale
         nb = 0                              # blocks completed in this tile
         b_first = b_next
         # ---- the recursion, LANES rows side by side
@@ -256,24 +336,25 @@ def from_blocks(P, out):
 
 @njit
 def quantize_condense_serial(PT, n, offset, apply_cos, scale, scheme, step, K, beta, coefs, taps,
-                             rand, v, out, codes, want_out, want_codes):
+                             seeds, ubits, v, out, codes, want_out, want_codes):
     """:func:`quantize_condense` in the calling thread (small chunks, busy machines)."""
     bad = np.zeros(1, dtype=np.bool_)
     for r0 in range(0, n, LANES):
         _group(PT, r0, min(LANES, n - r0), offset, apply_cos, scale, scheme, step, K, beta,
-               coefs, taps, rand, v, out, codes, want_out, want_codes, bad)
+               coefs, taps, seeds, ubits, v, out, codes, want_out, want_codes, bad)
     return bad[0]
 
 
 @njit(parallel=True)
 def quantize_condense(PT, n, offset, apply_cos, scale, scheme, step, K, beta,
-                      coefs, taps, rand, v, out, codes, want_out, want_codes):
+                      coefs, taps, seeds, ubits, v, out, codes, want_out, want_codes):
     """Fused offset + cos + quantize + condense over the rows of ``P`` (see the module notes).
 
     ``scale`` is a one-element array in the dtype of ``P``.
     ``out`` (n, m // len(v)) receives the condensed features (dtype of ``v``) when ``want_out``;
-    ``codes`` (n, m) uint8 the level indices when ``want_codes``; ``rand`` (n, m) float64 the
-    uniform draws of stochastic rounding. Returns True when a recursion overflowed.
+    ``codes`` (n, m) uint8 the level indices when ``want_codes``; ``seeds`` (n,) uint64 the
+    per-row SplitMix64 seeds of stochastic rounding (:func:`row_seeds`; unused otherwise) and
+    ``ubits`` (53 or 24) the bits of its uniforms. Returns True when a recursion overflowed.
     """
     n_groups = (n + LANES - 1) // LANES
     bad = np.zeros(n_groups, dtype=np.bool_)
@@ -281,7 +362,8 @@ def quantize_condense(PT, n, offset, apply_cos, scale, scheme, step, K, beta,
         r0 = gi * LANES
         nrows = min(LANES, n - r0)
         _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
-               beta, coefs, taps, rand, v, out, codes, want_out, want_codes, bad[gi:gi + 1])
+               beta, coefs, taps, seeds, ubits, v, out, codes, want_out, want_codes,
+               bad[gi:gi + 1])
     return bad.any()
 
 

@@ -31,7 +31,6 @@ Examples
 >>> bool(np.abs(F @ F.T - K_true)[off].max() < 0.06)
 True
 """
-import hashlib
 import math
 import numbers
 import warnings
@@ -238,7 +237,8 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         does not divide ``n_components``, the largest admissible length that does (down to 1).
         ΣΔ of order r needs ``block_length = r(t-1)+1``.
     random_state : None, int or numpy.random.Generator, default None
-        Seeds the frequencies, the offsets and (for ``method="stochastic"``) the rounding.
+        Seeds the frequencies, the offsets and (for ``method="stochastic"``) the 64-bit key of
+        the counter-based rounding (see Notes).
 
     Attributes
     ----------
@@ -300,15 +300,29 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     :math:`\|V Q(z(x))\|^2` also carries the energy of the quantization error (about +0.1 for
     levels = 4, block_length = 2), like StocQ's :math:`(2/m)\|Q(z(x))\|^2`.
 
-    Stochastic rounding draws its randomness from ``random_state`` and a hash of the input
-    batch: transforming the same batch twice gives the same features, different inputs get
-    independent rounding (as the unbiasedness of StocQ requires).
+    Stochastic rounding is counter based: the uniform of sample ``x`` and feature ``j`` is the
+    ``j``-th output of SplitMix64 (Steele, Lea & Flood 2014) started from the seed
+    ``mix64(key ^ mix64(h(x)))``, i.e. ``mix64(seed + (j + 1) G)`` with
+    ``G = 0x9E3779B97F4A7C15`` and SplitMix64's finalizer ``mix64``, taking its top 53 bits
+    (float64) or 24 bits (float32); ``key`` is a 64-bit integer drawn at ``fit`` from
+    ``random_state`` and ``h(x)`` a 64-bit hash of the row's values (the sum mod 2^64 of
+    ``mix64(mix64(bits(x_i)) ^ (i + 1) G)`` over its nonzero entries, so the dense and the CSR
+    row hash alike). Hence a row gets the same codes alone or in any batch, in any order;
+    distinct rows get (statistically) independent rounding, as the unbiasedness of StocQ
+    requires; the same ``random_state`` gives the same answer; and no draws are stored (the
+    uniforms are computed inside the fused kernel). Two identical rows are rounded
+    identically, so their inner product carries the quantization-noise energy like the other
+    schemes' self products; :func:`kernel_approximation` rounds its ``Y`` side with an
+    independent stream, which keeps the StocQ estimate unbiased at ``x = y`` too.
 
     References
     ----------
     J. Zhang, H. Kannan, A. Cloninger, R. Saab, "Sigma-Delta and distributed noise-shaping
     quantization methods for random Fourier features", Information and Inference 13 (2024).
     A. Rahimi, B. Recht, "Random features for large-scale kernel machines", NIPS 2007.
+    G. L. Steele Jr., D. Lea, C. H. Flood, "Fast splittable pseudorandom number generators",
+    OOPSLA 2014 (SplitMix64; finalizer constants of S. Vigna's reference ``splitmix64.c``,
+    https://prng.di.unimi.it/).
 
     Examples
     --------
@@ -427,7 +441,9 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if X.dtype == np.float32:
             self.random_weights_ = self.random_weights_.astype(np.float32)
             self.random_offset_ = self.random_offset_.astype(np.float32)
-        self._rounding_seed = int(rng.integers(0, 2 ** 63 - 1))
+        # 64-bit key of the counter-based stochastic rounding (drawn for every method so that
+        # the frequencies and offsets do not depend on the method)
+        self._rounding_key = rng.integers(0, 2 ** 64, dtype=np.uint64, endpoint=False)
 
         qz = _quantizers()
         self.alphabet_ = qz.Alphabet.normalized(int(self.levels))
@@ -564,19 +580,29 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         from_blocks(self._cos_features_blocks(Xc, dtype), z)
         return z
 
-    def _rng_for(self, X):
-        """Rounding generator from a hash of the batch (same batch: same rounding)."""
-        h = hashlib.blake2b(digest_size=8)
-        if sp.issparse(X):
-            for a in (X.data, X.indices, X.indptr):
-                h.update(np.ascontiguousarray(a).view(np.uint8))
-        else:
-            h.update(np.ascontiguousarray(X).view(np.uint8))
-        h.update(str(X.shape).encode())
-        return np.random.default_rng([self._rounding_seed, int.from_bytes(h.digest(), "little")])
+    def _row_seeds(self, Xc, key):
+        """Per-row SplitMix64 seeds of stochastic rounding for a chunk (dense or CSR), uint64.
 
-    def _quantize(self, z, rng, return_codes):
-        """Quantize a chunk of raw features along axis -1: (q, codes or None)."""
+        ``mix64(key ^ mix64(h))`` with ``h`` the sum (mod 2^64) over the row's nonzero entries
+        of ``mix64(mix64(bits(x_j)) ^ (j + 1) G)`` (cstoolbox._rff_numba): a function of the
+        row's values only, so a row gets the same rounding in any batch (and as CSR or dense).
+        """
+        from . import _rff_numba as kern
+        n = Xc.shape[0]
+        h = np.empty(n, dtype=np.uint64)
+        if sp.issparse(Xc):
+            Xc = _canonical_csr(Xc)
+            kern.row_hashes_csr(Xc.data, Xc.indices, Xc.indptr, h)
+        else:
+            kern.row_hashes_dense(np.ascontiguousarray(Xc), h)
+        seeds = np.empty(n, dtype=np.uint64)
+        kern.row_seeds(np.uint64(key), h, seeds)
+        return seeds
+
+    def _quantize(self, z, uniforms, return_codes):
+        """Quantize a chunk of raw features along axis -1: (q, codes or None).
+
+        ``uniforms`` (same shape as ``z``): the draws of stochastic rounding (else unused)."""
         qz = _quantizers()
         a = self.alphabet_
         scheme = self._scheme()
@@ -594,7 +620,15 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         elif scheme == "msq":
             out = qz.msq(z, a, return_codes=return_codes)
         else:
-            out = qz.stochastic_round(z, a, random_state=rng, return_codes=return_codes)
+            # the core's rounding kernel (the one behind stochastic_round) on our uniforms
+            from .quantizers import _kernels_numba as core
+            y1 = np.ascontiguousarray(z).reshape(-1)
+            q = np.empty_like(y1)
+            codes = np.empty(y1.shape[0], dtype=np.int64)
+            core.launch_flat("stochastic", y1, np.ascontiguousarray(uniforms).reshape(-1),
+                             float(a.step), float(a.K), q, codes, True)
+            q = q.reshape(z.shape)
+            out = (q, codes.reshape(z.shape)) if return_codes else q
         if return_codes:
             return out[0], out[1]
         return out, None
@@ -628,7 +662,30 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             key = scheme
         return _rff_numba, _rff_numba.SCHEMES[key], coefs, taps
 
-    def _run(self, X, dtype, raw, want_out, want_codes):
+    def _side_key(self, side):
+        """Rounding key of one side of a kernel estimate: side 0 is ``transform``'s; side 1 an
+        independent stream (``mix64(key ^ pi digits)``), so that StocQ rounds x and y
+        independently even when they are the same row."""
+        key = np.uint64(self._rounding_key)
+        if side == 0:
+            return key
+        return _mix64_numpy(np.array([key ^ np.uint64(0x243F6A8885A308D3)]))[0]
+
+    def _transform_side(self, X, side, raw=False):
+        """:meth:`transform` (or, ``raw=True``, :meth:`transform_features`) with the rounding
+        stream of ``side`` (:meth:`_side_key`); the same as ``transform`` for side 0 and for
+        the deterministic methods."""
+        if raw:
+            Z = np.asarray(X)
+            dtype = np.float32 if Z.dtype == np.float32 else np.float64
+            return self._run(Z, dtype, raw=True, want_out=True, want_codes=False,
+                             key=self._side_key(side))[0]
+        X = self._validate(X)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        return self._run(X, dtype, raw=False, want_out=True, want_codes=False,
+                         key=self._side_key(side))[0]
+
+    def _run(self, X, dtype, raw, want_out, want_codes, key=None):
         """Features and/or codes of X (raw=False) or of raw features Z (raw=True), in row chunks.
 
         One fused pass per chunk (cstoolbox._rff_numba.quantize_condense) on the BLAS product
@@ -643,7 +700,9 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         v = self._v_scaled.astype(dtype)
         scale = np.array([self.input_scale_], dtype=dtype)
         fuse_cos = (not raw) and dtype == np.float64
-        rng = self._rng_for(X) if self.method == "stochastic" else None
+        stochastic = self.method == "stochastic"
+        ubits = 24 if dtype == np.float32 else 53
+        key = self._rounding_key if key is None else key
         chunks = list(self._chunks(n))
         # Short BLAS calls (one per 128-row block) between long numba passes: OpenBLAS's idle
         # workers would spin through every pass (measured: about one core of CPU time, taken
@@ -651,15 +710,15 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         with _blas_single_thread(len(chunks) > 1):
             for sl in chunks:
                 self._run_chunk(X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
-                                rng, kern, out, codes, want_out, want_codes)
+                                stochastic, ubits, key, kern, out, codes, want_out,
+                                want_codes)
         return out, codes
 
-    def _run_chunk(self, X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps, rng,
-                   kern, out, codes, want_out, want_codes):
+    def _run_chunk(self, X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
+                   stochastic, ubits, key, kern, out, codes, want_out, want_codes):
         """One chunk of :meth:`_run`: the product (or raw features), then the fused kernel."""
         a = self.alphabet_
         m = int(self.n_components)
-        rand = np.zeros((0, 0))
         rows = sl.stop - sl.start
         if raw:
             Zc = np.ascontiguousarray(X[sl], dtype=dtype)
@@ -669,11 +728,10 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             P = self._product_blocks(X[sl], W, dtype)
         else:
             P = self._cos_features_blocks(X[sl], dtype)
-        if rng is not None:
-            rand = rng.random(rows * m).reshape(rows, m)    # row-major, as the core draws
+        seeds = self._row_seeds(X[sl], key) if stochastic else np.zeros(0, dtype=np.uint64)
         bad = kern.launch(
             P, rows, b, fuse_cos, scale, scheme, float(a.step), float(a.K),
-            float(self.beta_ or 0.0), coefs, taps, rand, v,
+            float(self.beta_ or 0.0), coefs, taps, seeds, ubits, v,
             out[sl] if want_out else out, codes[sl] if want_codes else codes,
             want_out, want_codes)
         if bad:
@@ -721,10 +779,9 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         dtype = np.float32 if X.dtype == np.float32 else np.float64
         n = X.shape[0]
         out = np.empty((n, self.n_features_out_), dtype=dtype)
-        rng = self._rng_for(X) if self.method == "stochastic" else None
         for sl in self._chunks(n):
             z = self._cos_features(X[sl], dtype)
-            q, _ = self._quantize(z, rng, return_codes=False)
+            q, _ = self._quantize(z, self._uniforms_reference(X[sl], dtype), return_codes=False)
             self._condense(np.asarray(q, dtype=dtype), out[sl])
         return out
 
@@ -733,7 +790,8 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         Lets several schemes that share ``random_state`` (hence the same frequencies) reuse one
         feature computation; ``transform(X)`` equals ``transform_features(raw_features(X))``
-        (for ``method="stochastic"`` the rounding is seeded by a hash of ``Z`` instead of ``X``).
+        (for ``method="stochastic"`` the rounding of a row is seeded by a hash of the row of
+        ``Z`` instead of that of ``X``, so the two differ).
 
         Parameters
         ----------
@@ -786,12 +844,19 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         dtype = np.float32 if X.dtype == np.float32 else np.float64
         n = X.shape[0]
         codes = np.empty((n, int(self.n_components)), dtype=np.uint8)
-        rng = self._rng_for(X) if self.method == "stochastic" else None
         for sl in self._chunks(n):
             z = self._cos_features(X[sl], dtype)
-            _, c = self._quantize(z, rng, return_codes=True)
+            _, c = self._quantize(z, self._uniforms_reference(X[sl], dtype), return_codes=True)
             codes[sl] = c
         return codes
+
+    def _uniforms_reference(self, Xc, dtype):
+        """The uniforms of stochastic rounding for a chunk, computed independently of the fused
+        kernel (NumPy, :func:`_uniforms_numpy`); None for the other methods."""
+        if self.method != "stochastic":
+            return None
+        return _uniforms_numpy(self._rounding_key, Xc, int(self.n_components),
+                               24 if dtype == np.float32 else 53)
 
     def _check_codes(self, codes):
         check_is_fitted(self)
@@ -896,9 +961,53 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        if self.method == "stochastic":
-            tags.non_deterministic = True
         return tags
+
+
+# ---------------------------------------------------------------------------------------------
+# counter-based uniforms of stochastic rounding, NumPy version (the reference of the fused kernel)
+# ---------------------------------------------------------------------------------------------
+def _canonical_csr(Xc):
+    """CSR without duplicate entries (summed; a copy only when needed)."""
+    Xc = sp.csr_matrix(Xc)
+    if not Xc.has_canonical_format:
+        Xc = Xc.copy()
+        Xc.sum_duplicates()
+    return Xc
+
+
+def _mix64_numpy(z):
+    """SplitMix64's finalizer on a uint64 array (wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _uniforms_numpy(key, Xc, m, bits):
+    """Uniforms ``u[r, i]`` in [0, 1) with ``bits`` bits of stochastic rounding for the rows of
+    ``Xc`` (dense or CSR): ``mix64(seed_r + (i + 1) G) >> (64 - bits)``, seed and row hash as in
+    :meth:`QuantizedRFF._row_seeds` (NumPy, written independently of the numba kernel)."""
+    G = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        if sp.issparse(Xc):
+            Xc = _canonical_csr(Xc)
+            vals = Xc.data.astype(np.float64)
+            cols = Xc.indices.astype(np.uint64)
+            rows = np.repeat(np.arange(Xc.shape[0]), np.diff(Xc.indptr))
+        else:
+            dense = np.asarray(Xc, dtype=np.float64)
+            rows, cols = np.nonzero(dense)
+            vals = dense[rows, cols]
+            cols = cols.astype(np.uint64)
+        keep = vals != 0
+        vals, cols, rows = vals[keep], cols[keep], rows[keep]
+        eh = _mix64_numpy(_mix64_numpy(vals.view(np.uint64)) ^ ((cols + np.uint64(1)) * G))
+        h = np.zeros(Xc.shape[0], dtype=np.uint64)
+        np.add.at(h, rows, eh)
+        seeds = _mix64_numpy(np.uint64(key) ^ _mix64_numpy(h))
+        ctr = (np.arange(1, m + 1, dtype=np.uint64) * G)[None, :]
+        u = _mix64_numpy(seeds[:, None] + ctr) >> np.uint64(64 - bits)
+    return u.astype(np.float64) * (1.0 / float(1 << bits))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -927,8 +1036,9 @@ def kernel_approximation(X, Y=None, *, estimator="quantized", transformer=None, 
           of ``transformer`` / ``params``);
         * "semi": :math:`\tfrac{\pi}{2m}\langle \mathrm{sign}\, z(x), z(y)\rangle` (X side 1-bit,
           Y side unquantized; unbiased);
-        * "stocq": :math:`\tfrac{2}{m}\langle Q(z(x)), Q(z(y))\rangle` with stochastic rounding on
-          ``levels`` levels (unbiased for distinct inputs);
+        * "stocq": :math:`\tfrac{2}{m}\langle Q(z(x)), Q'(z(y))\rangle` with stochastic rounding on
+          ``levels`` levels, X and Y rounded with independent streams (so unbiased for every
+          pair, ``x = y`` included; with ``Y=None`` the diagonal reuses the same codes);
         * "one_bit": :math:`\tfrac{1}{m}\langle \mathrm{sign}\, z(x), \mathrm{sign}\, z(y)\rangle`,
           the naive fully 1-bit estimator, biased: its mean is
           :math:`(8/\pi^2)\sum_{j\ \mathrm{odd}} k(x, y)^{j^2}/j^2`;
@@ -987,7 +1097,9 @@ def kernel_approximation(X, Y=None, *, estimator="quantized", transformer=None, 
             F = transformer.transform(X)
             return _pair_products(F, F, paired)
         FX = transformer.transform(X)
-        FY = transformer.transform(Y)
+        # stochastic rounding: the Y side gets an independent stream (a row of Y equal to a row
+        # of X is rounded independently of it), as the unbiasedness of StocQ requires
+        FY = transformer._transform_side(Y, side=1)
         return _pair_products(FX, FY, paired)
     zx = transformer.raw_features(X)
     zy = zx if same else transformer.raw_features(Y)

@@ -127,13 +127,74 @@ def test_determinism_and_random_state():
     assert not np.array_equal(a.random_weights_, c.random_weights_)
     gen = QuantizedRFF(n_components=40, random_state=np.random.default_rng(5)).fit(X)
     np.testing.assert_array_equal(gen.random_weights_, a.random_weights_)
-    # stochastic rounding: same batch -> same features; other inputs -> independent rounding
+    # stochastic rounding: same random_state -> same features; other random_state -> other
+    # rounding of the same features
     s = QuantizedRFF(n_components=400, method="stochastic", levels=2, random_state=1).fit(X)
     np.testing.assert_array_equal(s.transform(X), s.transform(X))
     s2 = QuantizedRFF(n_components=400, method="stochastic", levels=2, random_state=1).fit(X)
     np.testing.assert_array_equal(s.transform(X), s2.transform(X))
-    c1, c2 = s.transform_codes(X[:1]), s.transform_codes(X[:2])[:1]
-    assert not np.array_equal(c1, c2)
+    s3 = QuantizedRFF(n_components=400, method="stochastic", levels=2, random_state=2).fit(X)
+    Z = s.raw_features(X)
+    assert not np.array_equal(s.transform_features(Z), s3.transform_features(Z))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_stochastic_rounding_is_per_row_batch_independent(dtype):
+    """A row gets the same codes alone, in any batch, in any order, dense or CSR."""
+    X = _data(n=50, d=6, seed=2, dtype=dtype)
+    X[X < -0.5] = 0.0
+    tr = QuantizedRFF(n_components=300, method="stochastic", levels=4, random_state=0).fit(X)
+    C = tr.transform_codes(X)
+    for i in (0, 17, 49):
+        np.testing.assert_array_equal(tr.transform_codes(X[i:i + 1]), C[i:i + 1])
+    perm = np.random.default_rng(0).permutation(50)
+    np.testing.assert_array_equal(tr.transform_codes(X[perm]), C[perm])
+    np.testing.assert_array_equal(tr.transform_codes(sp.csr_matrix(X)), C)
+    F = tr.transform(X)
+    np.testing.assert_array_equal(tr.transform(X[10:11]), F[10:11])
+    # duplicated rows are rounded identically, a CSR matrix with duplicate entries as its sum
+    np.testing.assert_array_equal(tr.transform_codes(np.vstack([X[3], X[3]]))[1], C[3])
+    A = sp.csr_matrix((np.array([0.25, 0.5, 1.0], dtype=dtype), np.array([1, 1, 4]),
+                       np.array([0, 3])), shape=(1, 6))
+    assert not A.has_canonical_format
+    Ad = np.zeros((1, 6), dtype=dtype)
+    Ad[0, 1], Ad[0, 4] = 0.75, 1.0
+    np.testing.assert_array_equal(tr.transform_codes(A), tr.transform_codes(Ad))
+    np.testing.assert_array_equal(tr._transform_codes_reference(A), tr.transform_codes(Ad))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_stochastic_rounding_unbiased_and_independent_across_rows(dtype):
+    """Monte Carlo over distinct rows with (almost) the same features: the mean of the rounded
+    value is the feature, and the rounding errors of different rows are uncorrelated."""
+    tr = QuantizedRFF(n_components=64, method="stochastic", levels=4, random_state=3).fit(
+        _data(dtype=dtype))
+    z0 = np.linspace(-0.99, 0.99, 64)
+    n = 4000
+    Z = (z0[None, :] * (1.0 - np.arange(n)[:, None] * 2.0 ** -20)).astype(dtype)  # distinct rows
+    q = tr.alphabet_.values[_codes_from_Z(tr, Z)]
+    err = q - Z.astype(np.float64)
+    # per-value variance <= s^2 / 4 = 1/9: the standard error of a 4000-row mean is <= 0.0053
+    assert np.abs(err.mean(0)).max() < 0.03
+    assert abs(err.mean()) < 0.003
+    var = (err ** 2).mean()
+    assert var > 0.03                                    # values really are rounded at random
+    assert abs((err[:-1] * err[1:]).mean()) < 0.05 * var  # neighbouring rows independent
+    assert abs((err[:, :-1] * err[:, 1:]).mean()) < 0.05 * var  # neighbouring features too
+    # the uniforms have 24 (float32) or 53 (float64) bits and are uniform
+    from cstoolbox.rff import _uniforms_numpy
+    bits = 24 if dtype == np.float32 else 53
+    u = _uniforms_numpy(tr._rounding_key, Z[:500], 64, bits)
+    assert np.all((u >= 0) & (u < 1)) and np.array_equal(u * 2.0 ** bits, np.floor(u * 2.0 ** bits))
+    hist = np.histogram(u, bins=10, range=(0, 1))[0]
+    assert np.abs(hist / u.size - 0.1).max() < 0.01      # sd of a bin share ~ 0.0017
+
+
+def _codes_from_Z(tr, Z):
+    """Codes of stochastic rounding of precomputed raw features Z (fused kernel, raw path)."""
+    a = tr.alphabet_
+    F = tr.transform_features(Z)                          # block_length 1: F = c q
+    return np.rint((F / tr._v_scaled[0] / a.step) + (a.K - 0.5)).astype(np.int64)
 
 
 def test_chunking_does_not_change_results(monkeypatch):
@@ -267,6 +328,10 @@ def test_unbiased_estimators_and_one_bit_bias():
         est["stocq"].append(kernel_approximation(X, Y, estimator="stocq", n_components=4000,
                                                  gamma=gamma, random_state=100 + t, paired=True))
     # per-pair standard error of a 12 x 4000-feature average: <= sqrt(4/48000) ~ 0.009
+    # pair 0 is the same row on both sides: transform rounds it identically, the "stocq"
+    # estimator rounds the Y side with an independent stream, so it stays unbiased there too
+    assert dist[0] == 0 and np.array_equal(X[0], Y[0])
+    assert np.abs(np.array(est["stocq"])[:, 0] - 1.0).max() < 0.1
     for e in ("rff", "semi", "stocq"):
         mean = np.mean(est[e], axis=0)
         assert np.abs(mean - k).mean() < 0.01, e
@@ -360,7 +425,7 @@ def test_fused_kernel_bit_identical_to_unfused_path(params, dtype, monkeypatch):
     np.testing.assert_array_equal(F, tr._transform_reference(X))
     np.testing.assert_array_equal(C, tr._transform_codes_reference(X))
     np.testing.assert_array_equal(tr.features_from_codes(C, dtype=dtype), F)
-    if params["method"] != "stochastic":                  # rounding seeded by the batch itself
+    if params["method"] != "stochastic":      # rounding seeded by the rows of X, here of Z
         np.testing.assert_array_equal(tr.transform_features(tr.raw_features(X)), F)
 
 
@@ -397,13 +462,13 @@ def test_fused_kernel_reports_overflow():
     out = np.empty((3, 8))
     bad = k.quantize_condense_serial(
         PT, 3, np.zeros(8), False, np.ones(1), k.SCHEMES["sd2"], 2 / 3, 2.0, 0.0, np.zeros(1),
-        np.zeros(1, np.int64), np.zeros((0, 0)), np.ones(1), out, np.empty((0, 0), np.uint8),
-        True, False)
+        np.zeros(1, np.int64), np.zeros(0, np.uint64), 53, np.ones(1), out,
+        np.empty((0, 0), np.uint8), True, False)
     assert bad
     ok = k.quantize_condense_serial(
         np.zeros((1, 8, k.LANES)), 3, np.zeros(8), False, np.ones(1), k.SCHEMES["sd2"], 2 / 3,
-        2.0, 0.0, np.zeros(1), np.zeros(1, np.int64), np.zeros((0, 0)), np.ones(1), out,
-        np.empty((0, 0), np.uint8), True, False)
+        2.0, 0.0, np.zeros(1), np.zeros(1, np.int64), np.zeros(0, np.uint64), 53, np.ones(1),
+        out, np.empty((0, 0), np.uint8), True, False)
     assert not ok
 
 

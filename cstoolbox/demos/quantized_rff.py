@@ -86,7 +86,9 @@ def kernel_table(m=3000, n_pairs=1000, d=50, gamma=0.2, n_trials=1, seed=0, verb
             for key, (_, params) in SCHEMES.items():
                 tr = _quiet(QuantizedRFF(n_components=m, gamma=gamma, levels=2 * K, random_state=rs,
                                          **params).fit, X)
-                fx, fy = _quiet(tr.transform_features, zx), _quiet(tr.transform_features, zy)
+                # the Y side with its own rounding stream (StocQ: x = y rounded independently,
+                # as in the paper's estimator; the same features for the deterministic schemes)
+                fx, fy = _quiet(tr.transform_features, zx), _quiet(tr._transform_side, zy, 1, True)
                 add(f"{key}_K{K}", np.einsum("ij,ij->i", fx, fy))
     return {key: math.sqrt(np.mean(v)) for key, v in sq.items()}
 
