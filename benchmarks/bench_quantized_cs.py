@@ -69,12 +69,13 @@ def _load():
     return round(os.getloadavg()[0], 2)
 
 
-def decode_record(qcs, x, q, norm, label, **opts):
+def decode_record(qcs, x, q, norm, label, method="one-stage", **opts):
     load0 = _load()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        (z, info), wall, cpu = timed(lambda: qcs.decode(q, method="one-stage", norm=norm, **opts))
-    rec = dict(n=x.size, m=q.size, s=int(np.count_nonzero(x)), norm=norm, decoder=label, solver=info.solver,
+        (z, info), wall, cpu = timed(lambda: qcs.decode(q, method=method, norm=norm, **opts))
+    rec = dict(n=x.size, m=q.size, s=int(np.count_nonzero(x)), norm=norm, method=method, decoder=label,
+               solver=info.solver,
                status=info.status, wall_s=wall, cpu_s=cpu, iterations=info.iterations,
                l1=float(np.abs(z).sum()), error=float(np.linalg.norm(z - x)), matvecs=info.n_matvec,
                rmatvecs=info.n_rmatvec, load_before=load0, load_after=_load(), message=info.message)
@@ -85,19 +86,20 @@ def decode_record(qcs, x, q, norm, label, **opts):
     return z, rec
 
 
-def small_case(n, m, s, seed, sink, cvxpy_time_limit=None, with_homotopy_start=True):
+def small_case(n, m, s, seed, sink, cvxpy_time_limit=None, with_homotopy_start=True, norms=("l2", "inf")):
     qcs, x, q = problem(n, m, s, seed)
     rows = []
     runs = [("l2", "fast", {}), ("inf", "fast (ipm start)", {"lp_start": "ipm"})]
     if with_homotopy_start:
         runs.append(("inf", "fast (homotopy start)", {"lp_start": "homotopy"}))
+    runs = [r for r in runs if r[0] in norms]
     fast = {}
     for norm, label, opts in runs:
         z, rec = decode_record(qcs, x, q, norm, label, **opts)
         fast.setdefault(norm, (z, rec))
         rows.append(rec)
         sink(rec)
-    for norm in ("l2", "inf"):
+    for norm in norms:
         opts = {"solver": "cvxpy"}
         if cvxpy_time_limit is not None:
             opts["time_limit"] = float(cvxpy_time_limit)
@@ -145,6 +147,16 @@ def large_case(n, m, s, seed, sink, time_limit, runs=(("inf", "fast (auto start)
     return rows
 
 
+def two_stage_runs(n, m, s):
+    """Two-stage Sobolev-dual decoders for the large case: the support from the certified ℓinf LP
+    on the first m/16 measurements (a valid relaxation: D^r is lower-triangular), then
+    x_T = (D^-r A_T)^+ D^-r q on all m rows; T = every nonzero of the LP vertex, or its 2s largest."""
+    rows = m // 16
+    base = {"method": "two-stage", "support_rows": rows, "lp_start": "homotopy"}
+    return (("inf", f"two-stage (ℓinf LP support on {rows} rows)", base),
+            ("inf", f"two-stage (ℓinf LP support on {rows} rows, {2 * s} largest)", dict(base, sparsity=2 * s)))
+
+
 def reading(rows):
     """Sentences computed from the measured rows (no figure is typed in by hand)."""
     out = []
@@ -174,7 +186,7 @@ def reading(rows):
                        f"{f.get('lp_rows')} rows and all columns).")
         if r["status"] == "time_limit":
             out.append(f"n = {n}, m = {r['m']}, {'ℓ2' if norm == 'l2' else 'ℓinf'} ({dec}): {r['message']}.")
-        elif n >= 4096 and dec.startswith("fast"):
+        elif n >= 4096 and (dec.startswith("fast") or dec.startswith("two-stage")):
             out.append(f"n = {n}, m = {r['m']}, {'ℓ2' if norm == 'l2' else 'ℓinf'} ({dec}): status "
                        f"'{r['status']}' after {r['cpu_s']:.1f} CPU s / {r['wall_s']:.1f} s wall, "
                        f"||z - x|| = {r['error']:.4f} ({r['message']}).")
@@ -184,13 +196,17 @@ def reading(rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
-    ap.add_argument("--only", choices=["small", "mid", "large"], default=None, help="run one of the cases")
+    ap.add_argument("--only", choices=["small", "mid", "large", "large2"], default=None,
+                    help="run one of the cases (large2: the two-stage decoders at n = 2^14)")
     ap.add_argument("--cvxpy-time-limit", type=float, default=None,
                     help="CLARABEL time limit in seconds (a stopped reference gives a lower bound on the speedup)")
     ap.add_argument("--large-time-limit", type=float, default=300.0,
                     help="wall-clock limit in seconds for each decode of the large case")
     ap.add_argument("--merge", action="store_true",
                     help="combine results/quantized_cs_{small,large}.json into results/quantized_cs.*")
+    ap.add_argument("--norms", nargs="+", choices=["l2", "inf"], default=["l2", "inf"],
+                    help="small case: the one-stage constraint norms to time (default both)")
+    ap.add_argument("--tag", default=None, help="suffix of the results file (e.g. a thread count)")
     ap.add_argument("--no-homotopy-start", action="store_true",
                     help="skip timing the ℓinf LP with the ℓ2-homotopy start")
     args = ap.parse_args(argv)
@@ -208,7 +224,7 @@ def main(argv=None):
     if args.merge:
         args.only = None
     elif args.only in (None, "small"):
-        rows += small_case(*small, 0, sink, args.cvxpy_time_limit, not args.no_homotopy_start)
+        rows += small_case(*small, 0, sink, args.cvxpy_time_limit, not args.no_homotopy_start, tuple(args.norms))
     if args.only in (None, "mid") and not args.merge:
         # both starts of the ℓinf LP, each with half of the time limit
         rows += large_case(*mid, 0, sink, args.large_time_limit / 2,
@@ -216,17 +232,22 @@ def main(argv=None):
                             ("inf", "fast (homotopy start)", {"lp_start": "homotopy"})))
     if args.only in (None, "large") and not args.merge:
         rows += large_case(*large, 0, sink, args.large_time_limit)
+    if args.only in (None, "large2") and not args.merge:
+        rows += large_case(*large, 0, sink, args.large_time_limit, two_stage_runs(*large))
     info = machine_info()
     env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS", "OMP_NUM_THREADS")}
     cmd = "benchmarks/bench_quantized_cs.py" + " ".join([""] + (argv if argv is not None else sys.argv[1:]))
     payload = dict(machine=info, threads=env, quick=args.quick, commands=[cmd.strip()], rows=rows)
     if args.merge:
-        parts = [json.loads((RESULTS / f"quantized_cs_{k}.json").read_text()) for k in ("small", "mid", "large")
+        keys = ("small", "mid", "large", "large2")
+        parts = [json.loads((RESULTS / f"quantized_cs_{k}.json").read_text()) for k in keys
                  if (RESULTS / f"quantized_cs_{k}.json").exists()]
         payload = dict(machine=parts[0]["machine"], threads=parts[0]["threads"], quick=parts[0]["quick"],
                        commands=[c for p in parts for c in p["commands"]], rows=[r for p in parts for r in p["rows"]],
                        machines=[p["machine"] for p in parts])
     name = "quantized_cs" if not args.only else f"quantized_cs_{args.only}"
+    if args.tag:
+        name += f"_{args.tag}"
     write_results(name, payload, markdown(payload))
     print(markdown(payload))
 

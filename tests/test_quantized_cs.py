@@ -326,6 +326,67 @@ def test_beta_two_stage_condensed_support_equals_oracle_dual():
 # ------------------------------------------------------------------------------------------------
 # bad input, determinism
 # ------------------------------------------------------------------------------------------------
+def test_sigma_delta_condensed_truncated_blocks():
+    # m a power of two: no ΣΔ r = 2 block length r(t-1)+1 (odd) divides it, so only the first
+    # p lam rows are condensed; still a valid relaxation (true x feasible), the fast decoder
+    # agrees with cvxpy and the error decays with m
+    n, s = 64, 3
+    errs = []
+    for m in (128, 256, 512):
+        rng = np.random.default_rng(0)
+        x = sparse_signal(n, s, rng)
+        A = GaussianOperator(m, n, random_state=1)
+        qcs = QuantizedCS(A, "sigma_delta", order=2, alphabet=Alphabet(8, np.abs(A @ x).max() / 2.5))
+        q = qcs.encode(x)
+        V, bound = qcs.condensation()
+        assert V.shape[1] == m and np.all((V @ np.eye(m))[:, -1] == 0)   # truncated: last row left out
+        assert np.linalg.norm(V @ (qcs.measure(x) - q)) <= bound
+        z, info = qcs.decode(q, method="condensed")
+        zr, infor = qcs.decode(q, method="condensed", solver="cvxpy")
+        assert info.status == "converged" and infor.status == "converged"
+        assert np.linalg.norm(z - zr) <= 1e-4 * np.linalg.norm(zr)
+        assert abs(np.abs(z).sum() - np.abs(zr).sum()) <= 1e-6 * np.abs(zr).sum()
+        errs.append(np.linalg.norm(z - x))
+    assert errs[2] < 0.5 * errs[0]
+    # an explicit block length that does not divide m: 7 blocks of 9 rows, the last row left out
+    qcs = QuantizedCS(GaussianOperator(64, 8, random_state=0), "sigma_delta", order=2, alphabet=Alphabet(8, 1.0))
+    V, bound = qcs.condensation(block_length=9)
+    assert V.shape == (7, 64)
+    Vd = V @ np.eye(64)
+    assert np.all(Vd[:, 63] == 0) and np.allclose(Vd.sum(axis=1), 25.0)
+    with pytest.raises(ValueError, match="r\\(t-1\\)\\+1"):
+        qcs.condensation(block_length=8)
+    with pytest.raises(ValueError, match="at most"):
+        qcs.condensation(block_length=65)
+
+
+def test_two_stage_support_from_row_prefix():
+    # the support stage on the first m' rows is a valid relaxation (S lower-triangular): x is
+    # feasible for it; the two-stage decode through it is as accurate as the full support stage
+    n, m, s = 128, 1024, 4
+    rng = np.random.default_rng(3)
+    x = sparse_signal(n, s, rng)
+    A = GaussianOperator(m, n, random_state=2)
+    qcs = QuantizedCS(A, "sigma_delta", order=2, alphabet=Alphabet(8, np.abs(A @ x).max() / 2.5))
+    q = qcs.encode(x)
+    A1, q1, S1 = qcs._row_prefix(q, 256)
+    assert A1.shape == (256, n) and S1.shape == (256, 256)
+    assert np.abs(S1.solve(A1 @ x - q1)).max() <= qcs.state_bound_ * (1 + 1e-9)
+    z, info = qcs.decode(q, method="two-stage", support_rows=256)
+    zf, infof = qcs.decode(q, method="two-stage")
+    assert info.status == "converged" and "on 256 of 1024 rows" in info.message
+    assert set(np.flatnonzero(x)) <= set(np.flatnonzero(z))
+    assert np.linalg.norm(z - x) < 2 * np.linalg.norm(zf - x) + 1e-3
+    assert np.linalg.norm(z - x) < 0.02
+    with pytest.raises(ValueError, match="support_from"):
+        qcs.decode(q, method="two-stage", support_from="bpdn", support_rows=256)
+    with pytest.raises(ValueError, match="exceeds"):
+        qcs.decode(q, method="two-stage", support_rows=2048)
+    qb = QuantizedCS(A, "beta", beta=3.0, block_length=16, alphabet=Alphabet(8, np.abs(A @ x).max() / 2.5))
+    with pytest.raises(ValueError, match="multiple"):
+        qb.decode(qb.encode(x), method="two-stage", support_rows=100)
+
+
 def test_bad_inputs():
     A = GaussianOperator(32, 16, random_state=0)
     with pytest.raises(ValueError, match="cannot stabilize"):

@@ -511,7 +511,14 @@ def _homotopy(B, b, sigma, tol, max_iter, verbose):
         floor = 100 * np.finfo(float).eps * float(np.max(np.linalg.norm(Bt, axis=0))) * bnorm / lam if T else 0.0
         kkt_tol = max(tol, _KKT_RTOL, floor)
         if status == "converged" and (gap > kkt_tol or rn > sigma * (1 + 1e-6)):
-            status, msg = "stalled", f"KKT violation {gap:.2e} > {kkt_tol:.1e} after the homotopy stopped"
+            why = []
+            if gap > kkt_tol:
+                why.append(f"KKT violation {gap:.2e} > {kkt_tol:.1e}")
+            if rn > sigma * (1 + 1e-6):
+                why.append(f"residual {rn:.6g} above the bound {sigma:.6g} (relative excess "
+                           f"{rn / sigma - 1:.1e} > 1e-6; KKT violation {gap:.1e} <= {kkt_tol:.1e})"
+                           if gap <= kkt_tol else f"residual {rn:.6g} above the bound {sigma:.6g}")
+            status, msg = "stalled", "; ".join(why) + " after the homotopy stopped"
         elif status == "converged":
             msg += f" (KKT violation {gap:.1e} <= {kkt_tol:.1e})"
     return z, status, it, rn, gap, hist, msg
@@ -887,7 +894,8 @@ _LP_STARTS = ("auto", "ipm", "homotopy")
 
 
 def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, method="auto",
-                         tol=1e-9, max_iter=None, verbose=False, support_hint=None, lp_start="auto"):
+                         tol=1e-9, max_iter=None, verbose=False, support_hint=None, lp_start="auto",
+                         x_start=None):
     r"""One-stage convex decoder for noise-shaped quantized measurements.
 
     Solves
@@ -927,6 +935,9 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
         Unused except by future progress reporting (kept for a uniform signature).
     support_hint : array_like of int, optional
         Initial columns for the LP method (overrides ``lp_start``).
+    x_start : ndarray, shape (n,), optional
+        With ``support_hint``: a start point (e.g. the two-stage Sobolev-dual decode) whose most
+        violated rows form the first restricted LP (default: the rows of largest ``|b|``).
     lp_start : {"auto", "ipm", "homotopy"}
         How the LP method finds its first restricted problem.  ``"ipm"``: form ``B = S^-1 A``
         densely (``m n`` doubles), run a dense primal-dual interior-point method until its
@@ -1005,16 +1016,22 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     elif support_hint is None and (lp_start == "ipm" or (lp_start == "auto" and m * n <= _IPM_MAX_ENTRIES)):
         z, status, it, rn, gap, hist, msg = _ipm_then_lp(B, b, bound, tol, max_iter or 200, verbose)
     else:
-        z2 = None
+        z2, start = None, "support_hint"
         if support_hint is None:
+            start = "homotopy"
             z2, *_ = _homotopy(B, b, bound * math.sqrt(m), tol, 4 * n, verbose)
             support_hint = np.flatnonzero(z2)
         else:
             support_hint = np.asarray(support_hint, dtype=int).ravel()
             if support_hint.size and (support_hint.min() < 0 or support_hint.max() >= n):
                 raise ValueError(f"support_hint must hold column indices in [0, {n})")
+            if x_start is not None:
+                start = "x_start"
+                z2 = np.asarray(x_start, dtype=np.float64).ravel()
+                if z2.shape != (n,):
+                    raise ValueError(f"x_start must have shape ({n},), got {z2.shape}")
         z, status, it, rn, gap, hist, msg = _lp(B, b, bound, support_hint, tol, max_iter or 200, verbose, z2)
-        hist["start"] = "homotopy" if z2 is not None else "support_hint"
+        hist["start"] = start
     info = SolverInfo(f"qcs:{method}", status, it, rn, float(np.abs(z).sum()), gap, B.n_matvec,
                       B.n_rmatvec, time.perf_counter() - t0, msg, hist)
     return z, info.warn_if_not_converged()
