@@ -376,6 +376,9 @@ class QuantizedCS:
             coefficients well above the quantization step, or the condensed decoder with
             ``block_length``, for ``"sigma_delta"`` and ``"beta"``).
         support_rows : int, optional
+            ``method="one-stage"`` (ℓinf, fast): start the certified LP from the two-stage decode
+            below (its support as the first columns, its most violated rows as the first rows;
+            the answer is the same certified optimum).
             Two-stage with ``support_from="one-stage"``: run the support stage on the first
             ``support_rows`` measurements of each stream only (``A_{1:m'}``, ``S_{m'}``, the
             leading block of ``S``), then the dual least squares on all ``m``.  Still a valid
@@ -405,6 +408,8 @@ class QuantizedCS:
         half = self.state_bound_
         if method == "one-stage":
             bound = half * math.sqrt(self.m_) if norm == "l2" else half
+            if support_rows is not None:
+                return self._lp_from_two_stage(q, support_rows, sparsity, norm, noise, solver, **solver_options)
             return self._bp(self.A_, q, self.shaping_, bound, norm, noise, solver, **solver_options)
         if noise:
             raise ValueError(f"noise is supported by method='one-stage' only, got method={method!r}")
@@ -448,6 +453,23 @@ class QuantizedCS:
         if not info.converged:
             info2.status = info.status
         return x, info2
+
+    def _lp_from_two_stage(self, q, support_rows, sparsity, norm, noise, solver, **opts):
+        """Certified ℓinf one-stage LP started from the two-stage decode (support stage on a
+        row prefix): its support as the first columns, the rows it violates most as the first rows."""
+        if norm != "inf" or noise or solver != "fast":
+            raise ValueError("method='one-stage' with support_rows starts the certified ℓinf LP from the "
+                             "two-stage decode: it needs norm='inf', noise=0 and solver='fast'")
+        z2, info2 = self.decode(q, method="two-stage", norm="inf", sparsity=sparsity, support_rows=support_rows,
+                                **opts)
+        lp_opts = {k: v for k, v in opts.items() if k != "lp_start"}
+        z, info = shaped_basis_pursuit(self.A_, q, self.shaping_, self.state_bound_, "inf", 0.0, method="lp",
+                                       support_hint=np.flatnonzero(z2), x_start=z2, **lp_opts)
+        info.time += info2.time
+        info.iterations += info2.iterations
+        info.n_matvec += info2.n_matvec
+        info.message = f"{info.message} (started from the two-stage decode: {info2.message})"
+        return z, info
 
     def _row_prefix(self, q, rows):
         """``(A_{1:m'}, q_{1:m'}, S_{m'})``: the first ``rows`` measurements of every stream."""

@@ -111,3 +111,19 @@ def test_lp_start_validation():
     A, x, S, q = _problem(m=20, n=10)
     with pytest.raises(ValueError, match="lp_start"):
         shaped_basis_pursuit(A, q, S, 0.5, "inf", lp_start="simplex")
+
+
+@pytest.mark.parametrize("operator", ["gaussian", "circulant"])
+def test_lp_from_two_stage_start_reaches_the_same_optimum(operator):
+    # columns = a two-stage support, first rows = the rows the start violates most: the same
+    # certified optimum as the interior-point start; a wrong-length start is rejected
+    from cstoolbox.solvers import shaped_least_squares
+    A, x, S, q = _problem(m=192, n=64, s=4, seed=5, operator=operator)
+    z, info = shaped_basis_pursuit(A, q, S, 0.5, "inf", lp_start="ipm")
+    x2, _ = shaped_least_squares(A, q, np.flatnonzero(np.abs(x) > 0), S)
+    zs, infos = shaped_basis_pursuit(A, q, S, 0.5, "inf", support_hint=np.flatnonzero(x2), x_start=x2)
+    assert info.converged and infos.converged and infos.history["start"] == "x_start"
+    np.testing.assert_allclose(np.abs(zs).sum(), np.abs(z).sum(), rtol=1e-8)
+    assert np.abs(S.solve(A @ zs - q)).max() <= 0.5 * (1 + 1e-7)
+    with pytest.raises(ValueError, match="x_start"):
+        shaped_basis_pursuit(A, q, S, 0.5, "inf", support_hint=[0], x_start=np.zeros(3))

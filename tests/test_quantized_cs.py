@@ -378,6 +378,14 @@ def test_two_stage_support_from_row_prefix():
     assert set(np.flatnonzero(x)) <= set(np.flatnonzero(z))
     assert np.linalg.norm(z - x) < 2 * np.linalg.norm(zf - x) + 1e-3
     assert np.linalg.norm(z - x) < 0.02
+    # the certified one-stage LP started from that two-stage decode: the same optimum
+    z1, info1 = qcs.decode(q, method="one-stage", norm="inf")
+    zs, infos = qcs.decode(q, method="one-stage", norm="inf", support_rows=256)
+    assert info1.converged and infos.converged and "started from the two-stage decode" in infos.message
+    np.testing.assert_allclose(np.abs(zs).sum(), np.abs(z1).sum(), rtol=1e-8)
+    assert np.abs(qcs.shaping_.solve(A @ zs - q)).max() <= qcs.state_bound_ * (1 + 1e-7)
+    with pytest.raises(ValueError, match="norm='inf'"):
+        qcs.decode(q, method="one-stage", norm="l2", support_rows=256)
     with pytest.raises(ValueError, match="support_from"):
         qcs.decode(q, method="two-stage", support_from="bpdn", support_rows=256)
     with pytest.raises(ValueError, match="exceeds"):

@@ -702,6 +702,10 @@ def _lp(B, b, c, T0, tol, max_iter, verbose, z_start=None, rows0=None, Bfull=Non
 # B, B / bound and one row-weighted copy: 3 x 8 m n bytes, 1.5 GiB at the limit; n = 4096,
 # m = 16384 takes ~2 CPU min, where the matrix-free homotopy start needs > 2.5 min)
 _IPM_MAX_ENTRIES = 2 ** 26
+# ... and for which one interior-point iteration (m n^2 flops for the n x n normal matrix) stays
+# below that of n = 4096, m = 16384: wide problems (m < n, e.g. a support stage on a row prefix)
+# go to the matrix-free start
+_IPM_MAX_FLOPS = 2 ** 38
 # the interior point stops when its scaled primal residual (slab [-1, 1]) and relative gap are
 # below these: the rows of smallest slack then contain the active ones (checked by the LP)
 _IPM_PRES_STOP = 3e-2
@@ -945,7 +949,9 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
         rows of smallest slack (usually one HiGHS solve certifies).  ``"homotopy"``: column
         and row generation from the ℓ2 homotopy's support (matrix-free, for problems whose
         ``B`` does not fit in memory).  ``"auto"``: ``"ipm"`` when ``m n <= 2^26`` (memory
-        about ``24 m n`` bytes; each interior-point iteration costs ``m n^2`` flops).
+        about ``24 m n`` bytes) and ``m n^2 <= 2^38`` (each interior-point iteration costs
+        ``m n^2`` flops: wide problems such as a support stage on 4096 of the rows of an
+        n = 2^14 problem take the matrix-free start).
 
     Returns
     -------
@@ -1013,7 +1019,8 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     b = np.asarray(S.solve(q))
     if method == "homotopy":
         z, status, it, rn, gap, hist, msg = _homotopy(B, b, bound, tol, max_iter or 4 * n, verbose)
-    elif support_hint is None and (lp_start == "ipm" or (lp_start == "auto" and m * n <= _IPM_MAX_ENTRIES)):
+    elif support_hint is None and (lp_start == "ipm" or (lp_start == "auto" and m * n <= _IPM_MAX_ENTRIES
+                                                                and m * n * n <= _IPM_MAX_FLOPS)):
         z, status, it, rn, gap, hist, msg = _ipm_then_lp(B, b, bound, tol, max_iter or 200, verbose)
     else:
         z2, start = None, "support_hint"
