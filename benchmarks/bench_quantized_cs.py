@@ -7,13 +7,15 @@ the solutions and of the ℓ1 objectives (matching accuracy), and the reconstruc
 The ℓinf LP is timed with both of its starts (the dense interior point, default at this size,
 and the ℓ2 homotopy's support, the matrix-free start).  Then n = 2^14, m = 4n with the fast
 decoders only (cvxpy would need the dense 65536 x 16384 A): each decode runs in a child process
-with a wall-clock limit, and a decode that does not finish is recorded as such.
+with a wall-clock limit, and a decode that does not finish is recorded as such; ``--only large2``
+times the two-stage Sobolev-dual decoder there (support from the certified ℓinf LP on the first
+m/16 rows), ``--only large3`` the certified one-stage LP started from that two-stage decode.
 
 A partial circulant with m > n is the first n columns of an m x m circulant
 (``PartialCirculantOperator(m, m) @ [I_n; 0]``): the rows are still shifts of one Rademacher
 sequence.
 
-Run: ``.venv/bin/python benchmarks/bench_quantized_cs.py [--quick] [--only small|large]``
+Run: ``.venv/bin/python benchmarks/bench_quantized_cs.py [--quick] [--only small|mid|large|large2|large3]``
 (set ``OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1`` for single-core figures).
 """
 import argparse
