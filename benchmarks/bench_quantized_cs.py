@@ -152,11 +152,11 @@ def large_case(n, m, s, seed, sink, time_limit, runs=(("inf", "fast (auto start)
 def two_stage_runs(n, m, s):
     """Two-stage Sobolev-dual decoders for the large case: the support from the certified ℓinf LP
     on the first m/16 measurements (a valid relaxation: D^r is lower-triangular), then
-    x_T = (D^-r A_T)^+ D^-r q on all m rows; T = every nonzero of the LP vertex, or its 2s largest."""
+    x_T = (D^-r A_T)^+ D^-r q on all m rows; T = every nonzero of the LP vertex, or its s largest."""
     rows = m // 16
     base = {"method": "two-stage", "support_rows": rows, "lp_start": "homotopy"}
     return (("inf", f"two-stage (ℓinf LP support on {rows} rows)", base),
-            ("inf", f"two-stage (ℓinf LP support on {rows} rows, {2 * s} largest)", dict(base, sparsity=2 * s)))
+            ("inf", f"two-stage (ℓinf LP support on {rows} rows, {s} largest)", dict(base, sparsity=s)))
 
 
 def lp_from_two_stage_runs(n, m, s):
@@ -198,7 +198,7 @@ def reading(rows):
         elif n >= 4096 and dec != "cvxpy reference":
             out.append(f"n = {n}, m = {r['m']}, {'ℓ2' if norm == 'l2' else 'ℓinf'} ({dec}): status "
                        f"'{r['status']}' after {r['cpu_s']:.1f} CPU s / {r['wall_s']:.1f} s wall, "
-                       f"||z - x|| = {r['error']:.4f} ({r['message']}).")
+                       f"||z - x|| = {r['error']:.3g} ({r['message']}).")
     return out
 
 

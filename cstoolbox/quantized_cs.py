@@ -385,8 +385,11 @@ class QuantizedCS:
             relaxation containing the true x: ``S`` is lower-triangular, so
             ``(A x - q)_{1:m'} = S_{m'} u_{1:m'}`` with the same bound.  For large problems
             (n = 2^14, m = 4n): the ℓinf LP on m' = 4096 rows finds a support superset in about
-            a minute where the full one-stage LP does not finish in minutes.  Must be a multiple
-            of the shaping block (beta: ``block_length``).
+            a minute where the full one-stage LP does not finish in minutes; with
+            ``sparsity=s`` the dual least squares then reaches the oracle error (9.7e-6 there),
+            while all of the LP vertex's nonzeros (127) gave 0.0113: extra columns next to true
+            ones make ``S^-1 A_T`` ill-conditioned.  Must be a multiple of the shaping block
+            (beta: ``block_length``).
         bpdn_solver : {"homotopy", "weighted_l1"}
             Solver of the plain BPDN (baseline and two-stage support): our exact homotopy, or
             :func:`cstoolbox.weighted_l1.weighted_bpdn` with unit weights.
