@@ -162,8 +162,8 @@ def two_stage_runs(n, m, s):
 def lp_from_two_stage_runs(n, m, s):
     """The certified one-stage ℓinf LP on all m rows, started from the first two-stage decode."""
     rows = m // 16
-    return (("inf", f"one-stage LP from the two-stage start ({rows} rows)",
-             {"support_rows": rows, "lp_start": "homotopy"}),)
+    return (("inf", f"one-stage LP from the two-stage start ({rows} rows, {s} largest)",
+             {"support_rows": rows, "lp_start": "homotopy", "sparsity": s}),)
 
 
 def reading(rows):
