@@ -267,7 +267,7 @@ def main(argv=None):
 
 def markdown(payload):
     rows = payload["rows"]
-    header = ["n", "m", "norm", "decoder", "solver", "status", "wall s", "CPU s", "iters", "||z||_1", "||z - x||",
+    header = ["n", "m", "norm", "decoder", "solver", "status", "wall s", "CPU s", "iters", "‖z‖₁", "‖z − x‖",
               "rel. diff to fast", "ℓ1 rel. diff", "speedup (CPU)", "speedup (wall)", "load avg"]
     table = [[r["n"], r["m"], r["norm"], r["decoder"], r["solver"], r["status"], r["wall_s"], r["cpu_s"],
               r["iterations"], r["l1"], r["error"], r.get("rel_diff_to_fast", "—"), r.get("l1_rel_diff", "—"),
