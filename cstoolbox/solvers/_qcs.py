@@ -743,72 +743,78 @@ def _ipm_linf(Bd, b, c, gap_stop, max_iter):
     N = 2 * (n + m)
     hist = {"primal": [], "dual": [], "mu": [], "rows_in_normal_matrix": []}
     it = 0
-    for it in range(1, max_iter + 1):
-        Bz = Bs @ z
-        rp1, rp2 = z - t + s1, -z - t + s2
-        rp3, rp4 = Bz - hi + s3, -Bz + lo + s4
-        rdz = l1 - l2 + Bs.T @ (l3 - l4)
-        rdt = 1.0 - l1 - l2
-        mu = (l1 @ s1 + l2 @ s2 + l3 @ s3 + l4 @ s4) / N
-        pobj, dobj = float(t.sum()), float(l4 @ lo - l3 @ hi)
-        hist["primal"].append(pobj)
-        hist["dual"].append(dobj)
-        hist["mu"].append(float(mu))
-        pres = max(np.abs(rp3).max(), np.abs(rp4).max())
-        if abs(pobj - dobj) <= gap_stop * max(abs(pobj), 1e-300) and pres <= _IPM_PRES_STOP:
-            break
-        W1, W2, W3, W4 = l1 / s1, l2 / s2, l3 / s3, l4 / s4
-        D = W3 + W4
-        E = 4.0 * W1 * W2 / (W1 + W2)
-        Q = np.flatnonzero(D >= _IPM_ROW_DROP * D.max())
-        hist["rows_in_normal_matrix"].append(int(Q.size))
-        BQ = (Bs if Q.size == m else Bs[Q]) * np.sqrt(D[Q])[:, None]
-        M = sla.blas.dsyrk(1.0, BQ, trans=1, lower=0)
-        M[np.diag_indices(n)] += E
-        dg = np.sqrt(np.maximum(np.diag(M), 1e-300))
-        M /= dg[:, None]
-        M /= dg[None, :]
-        M[np.diag_indices(n)] += 1e-14
-        try:
-            cf = sla.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            break  # the normal matrix lost definiteness: the iterate is as accurate as it gets
-        Dzt, Dtt = W2 - W1, W1 + W2
+    # inconsistent or badly scaled data can drive the iterate to overflow: stop at the last finite
+    # iterate (the certified LP that follows decides, and reports, what the data allow)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for it in range(1, max_iter + 1):
+            Bz = Bs @ z
+            rp1, rp2 = z - t + s1, -z - t + s2
+            rp3, rp4 = Bz - hi + s3, -Bz + lo + s4
+            rdz = l1 - l2 + Bs.T @ (l3 - l4)
+            rdt = 1.0 - l1 - l2
+            mu = (l1 @ s1 + l2 @ s2 + l3 @ s3 + l4 @ s4) / N
+            pobj, dobj = float(t.sum()), float(l4 @ lo - l3 @ hi)
+            hist["primal"].append(pobj)
+            hist["dual"].append(dobj)
+            hist["mu"].append(float(mu))
+            pres = max(np.abs(rp3).max(), np.abs(rp4).max())
+            if abs(pobj - dobj) <= gap_stop * max(abs(pobj), 1e-300) and pres <= _IPM_PRES_STOP:
+                break
+            W1, W2, W3, W4 = l1 / s1, l2 / s2, l3 / s3, l4 / s4
+            D = W3 + W4
+            E = 4.0 * W1 * W2 / (W1 + W2)
+            Q = np.flatnonzero(D >= _IPM_ROW_DROP * D.max())
+            hist["rows_in_normal_matrix"].append(int(Q.size))
+            BQ = (Bs if Q.size == m else Bs[Q]) * np.sqrt(D[Q])[:, None]
+            M = sla.blas.dsyrk(1.0, BQ, trans=1, lower=0)
+            M[np.diag_indices(n)] += E
+            dg = np.sqrt(np.maximum(np.diag(M), 1e-300))
+            M /= dg[:, None]
+            M /= dg[None, :]
+            M[np.diag_indices(n)] += 1e-14
+            try:
+                cf = sla.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
+            except np.linalg.LinAlgError:
+                break  # the normal matrix lost definiteness: the iterate is as accurate as it gets
+            Dzt, Dtt = W2 - W1, W1 + W2
 
-        def msolve(r):
-            return sla.cho_solve(cf, r / dg, check_finite=False) / dg
+            def msolve(r):
+                return sla.cho_solve(cf, r / dg, check_finite=False) / dg
 
-        def direction(rc1, rc2, rc3, rc4):
-            g1, g2 = W1 * rp1 - rc1 / s1, W2 * rp2 - rc2 / s2
-            g3, g4 = W3 * rp3 - rc3 / s3, W4 * rp4 - rc4 / s4
-            rz = -rdz - (g1 - g2 + Bs.T @ (g3 - g4))
-            rt = -rdt + g1 + g2
-            r = rz - Dzt * rt / Dtt
-            dz = msolve(r)
-            dz = dz + msolve(r - Bs.T @ (D * (Bs @ dz)) - E * dz)  # refinement through B, not M
-            dt = (rt - Dzt * dz) / Dtt
-            Bdz = Bs @ dz
-            dl = (W1 * (dz - dt + rp1) - rc1 / s1, W2 * (-dz - dt + rp2) - rc2 / s2,
-                  W3 * (Bdz + rp3) - rc3 / s3, W4 * (-Bdz + rp4) - rc4 / s4)
-            ds = tuple(-(rc + sv * d) / lv for rc, sv, d, lv in zip((rc1, rc2, rc3, rc4), S_, dl, L_))
-            return dz, dt, dl, ds
+            def direction(rc1, rc2, rc3, rc4):
+                g1, g2 = W1 * rp1 - rc1 / s1, W2 * rp2 - rc2 / s2
+                g3, g4 = W3 * rp3 - rc3 / s3, W4 * rp4 - rc4 / s4
+                rz = -rdz - (g1 - g2 + Bs.T @ (g3 - g4))
+                rt = -rdt + g1 + g2
+                r = rz - Dzt * rt / Dtt
+                dz = msolve(r)
+                dz = dz + msolve(r - Bs.T @ (D * (Bs @ dz)) - E * dz)  # refinement through B, not M
+                dt = (rt - Dzt * dz) / Dtt
+                Bdz = Bs @ dz
+                dl = (W1 * (dz - dt + rp1) - rc1 / s1, W2 * (-dz - dt + rp2) - rc2 / s2,
+                      W3 * (Bdz + rp3) - rc3 / s3, W4 * (-Bdz + rp4) - rc4 / s4)
+                ds = tuple(-(rc + sv * d) / lv for rc, sv, d, lv in zip((rc1, rc2, rc3, rc4), S_, dl, L_))
+                return dz, dt, dl, ds
 
-        def step(v, dv):
-            neg = dv < 0
-            return min(1.0, float(np.min(-v[neg] / dv[neg]))) if neg.any() else 1.0
+            def step(v, dv):
+                neg = dv < 0
+                return min(1.0, float(np.min(-v[neg] / dv[neg]))) if neg.any() else 1.0
 
-        L_, S_ = (l1, l2, l3, l4), (s1, s2, s3, s4)
-        dz, dt, dl, ds = direction(*(lv * sv for lv, sv in zip(L_, S_)))
-        ap = min(step(v, d) for v, d in zip(S_, ds))
-        ad = min(step(v, d) for v, d in zip(L_, dl))
-        mu_aff = sum((sv + ap * d1) @ (lv + ad * d2) for sv, d1, lv, d2 in zip(S_, ds, L_, dl)) / N
-        sigma = (mu_aff / mu) ** 3
-        dz, dt, dl, ds = direction(*(lv * sv + d1 * d2 - sigma * mu for lv, sv, d1, d2 in zip(L_, S_, ds, dl)))
-        ap = min(1.0, 0.995 * min(step(v, d) for v, d in zip(S_, ds)))
-        ad = min(1.0, 0.995 * min(step(v, d) for v, d in zip(L_, dl)))
-        z, t = z + ap * dz, t + ap * dt
-        s1, s2, s3, s4 = (v + ap * d for v, d in zip(S_, ds))
-        l1, l2, l3, l4 = (v + ad * d for v, d in zip(L_, dl))
+            L_, S_ = (l1, l2, l3, l4), (s1, s2, s3, s4)
+            dz, dt, dl, ds = direction(*(lv * sv for lv, sv in zip(L_, S_)))
+            ap = min(step(v, d) for v, d in zip(S_, ds))
+            ad = min(step(v, d) for v, d in zip(L_, dl))
+            mu_aff = sum((sv + ap * d1) @ (lv + ad * d2) for sv, d1, lv, d2 in zip(S_, ds, L_, dl)) / N
+            sigma = (mu_aff / mu) ** 3
+            dz, dt, dl, ds = direction(*(lv * sv + d1 * d2 - sigma * mu for lv, sv, d1, d2 in zip(L_, S_, ds, dl)))
+            ap = min(1.0, 0.995 * min(step(v, d) for v, d in zip(S_, ds)))
+            ad = min(1.0, 0.995 * min(step(v, d) for v, d in zip(L_, dl)))
+            if not (np.isfinite(ap) and np.isfinite(ad) and np.isfinite(dz).all()
+                    and all(np.isfinite(d).all() for d in ds + dl)):
+                break
+            z, t = z + ap * dz, t + ap * dt
+            s1, s2, s3, s4 = (v + ap * d for v, d in zip(S_, ds))
+            l1, l2, l3, l4 = (v + ad * d for v, d in zip(L_, dl))
     return z, np.minimum(s3, s4), it, hist
 
 
