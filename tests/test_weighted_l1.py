@@ -145,6 +145,24 @@ def test_lp_status_and_bad_inputs():
         weighted_bpdn(A, y, -np.ones(A.shape[1]), solver="lp")
 
 
+def test_lp_scale_invariant_and_parameter_checks():
+    """HiGHS' tolerances are absolute: a tiny b must not make x = 0 look feasible."""
+    from cstoolbox.solvers import lp_weighted_bp
+    A, y, x, T, _ = _problem(False, seed=3, m=20, n=60, k=3)
+    x1, i1 = lp_weighted_bp(A, y)
+    for scale, tol in ((1e-12, 1e-9), (1e-6, 1e-3), (1e6, 1e-9)):
+        xs, info = lp_weighted_bp(A, scale * y, tol=tol)
+        assert info.converged, (scale, info)
+        assert np.linalg.norm(A @ xs - scale * y) <= 1e-8 * scale * np.linalg.norm(y)
+        np.testing.assert_allclose(xs, scale * x1, rtol=1e-6, atol=1e-6 * scale * np.abs(x1).max())
+    x0, i0 = lp_weighted_bp(A, np.zeros_like(y))
+    assert i0.converged and not np.any(x0)
+    for bad in ({"max_iter": -1}, {"max_iter": True}, {"max_iter": 2.5}, {"time_limit": -1.0},
+                {"time_limit": float("nan")}, {"tol": "a"}, {"tol": 0.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            lp_weighted_bp(A, y, **bad)
+
+
 def test_weighted_bpdn_omega0_recovers_where_l1_fails():
     # m too small for plain BP, but a correct estimate left unpenalized makes recovery exact
     rng = np.random.default_rng(1)

@@ -16,6 +16,7 @@ Examples
 >>> np.round(x, 4) + 0.0, info.status
 (array([0., 1., 0.]), 'converged')
 """
+import numbers
 import time
 
 import numpy as np
@@ -192,43 +193,62 @@ def lp_weighted_bp(A, b, weights=None, tol=1e-9, max_iter=None, time_limit=None)
     if cplx:
         raise ValueError("lp_weighted_bp needs real A and b (complex basis pursuit is not an LP; "
                          "use cvx_weighted_bpdn)")
-    if not np.isfinite(tol) or tol <= 0:
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
         raise ValueError(f"tol must be a positive real, got {tol!r}")
+    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral)
+                                 or max_iter < 1):
+        raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}")
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real)
+                                   or not time_limit > 0 or not np.isfinite(time_limit)):
+        raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
     M = np.asarray(M, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     m, n = M.shape
+    bn = float(np.linalg.norm(b))
+    if bn == 0.0:  # x = 0 is feasible with objective 0: optimal
+        return np.zeros(n), SolverInfo("lp:highs", "converged", 0, 0.0, 0.0, 0.0, 0, 0,
+                                       time.perf_counter() - t0, "b = 0: x = 0 is optimal")
+    # HiGHS' feasibility tolerances are absolute: solve for b / ||b|| and scale back, so that tol
+    # is relative to ||b|| (tiny b would otherwise make x = 0 look feasible)
+    bs = b / bn
     options = {"primal_feasibility_tolerance": float(tol), "dual_feasibility_tolerance": float(tol)}
     if max_iter is not None:
         options["maxiter"] = int(max_iter)
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
-    res = linprog(np.concatenate([w, w]), A_eq=np.hstack([M, -M]), b_eq=b, bounds=(0, None),
+    res = linprog(np.concatenate([w, w]), A_eq=np.hstack([M, -M]), b_eq=bs, bounds=(0, None),
                   method="highs", options=options)
     status = _LP_STATUS.get(res.status, "error")
     it = int(getattr(res, "nit", 0) or 0)
     if res.x is None:
         return None, SolverInfo("lp:highs", status if status != "converged" else "error", it,
                                 message=str(res.message), time=time.perf_counter() - t0)
-    x = res.x[:n] - res.x[n:]
-    obj = float(np.sum(w * np.abs(x)))
-    resid = float(np.linalg.norm(M @ x - b))
+    xs = res.x[:n] - res.x[n:]
+    obj_s = float(np.sum(w * np.abs(xs)))
+    rel_resid = float(np.linalg.norm(M @ xs - bs))  # relative to ||b||
+    x = xs * bn
+    obj = obj_s * bn
+    resid = rel_resid * bn
     gap = float("nan")
     y = getattr(getattr(res, "eqlin", None), "marginals", None)
     if y is not None:
         y = np.asarray(y, dtype=np.float64)
-        # dual of the LP: max b^T y s.t. |A^T y| <= w; scale y into that set for a valid bound
+        # dual of the LP: max b^T y s.t. |A^T y| <= w; scale y into that set for a valid bound.
+        # Free coordinates (w_i = 0) need (A^T y)_i = 0; allowed to round-off only (not to tol).
         aty = np.abs(M.T @ y)
         pos = w > 0
-        if np.any(aty[~pos] > tol * max(1.0, float(np.max(np.abs(y), initial=0.0)))):
+        if np.any(aty[~pos] > 1e-9 * max(1.0, float(np.max(np.abs(y), initial=0.0)))):
             scale = 0.0  # dual infeasible on a free coordinate: no certificate from this y
         else:
             ratio = float(np.max(aty[pos] / w[pos], initial=0.0))
             scale = 1.0 if ratio <= 1.0 else 1.0 / ratio
-        lower = float(b @ y) * scale
-        gap = (obj - lower) / max(obj, 1e-300)
+        lower_s = float(bs @ y) * scale
+        gap = (obj_s - lower_s) / max(obj_s, 1e-300)
     message = str(res.message)
-    if status == "converged" and not (gap <= 1e-6):
+    feas_ok = rel_resid <= 10.0 * tol * np.sqrt(m)
+    if status == "converged" and not (abs(gap) <= 1e-6 and feas_ok):
         status = "error"
-        message += f" (duality certificate failed: relative gap {gap:.2e})"
+        message += (f" (certificate failed: relative gap {gap:.2e}, relative residual "
+                    f"{rel_resid:.2e} against {10.0 * tol * np.sqrt(m):.2e})")
     return x, SolverInfo("lp:highs", status, it, resid, obj, gap, 0, 0,
                          time.perf_counter() - t0, message)
