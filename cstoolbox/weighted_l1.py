@@ -591,7 +591,7 @@ def sequential_weighted_bpdn(problems, omega=0.3, energy=0.9, first=None, solver
     """
     from ._progress import progress as pbar
     omega = _check_omega(omega)
-    if not isinstance(energy, numbers.Real) or not 0.0 < energy <= 1.0:
+    if isinstance(energy, bool) or not isinstance(energy, numbers.Real) or not 0.0 < energy <= 1.0:
         raise ValueError(f"energy must be a fraction in (0, 1], got {energy!r}")
     problems = list(problems)
     xs, infos, sizes = [], [], []
@@ -599,10 +599,16 @@ def sequential_weighted_bpdn(problems, omega=0.3, energy=0.9, first=None, solver
     for j in pbar(range(len(problems)), enabled=progress, desc=desc):
         A, y, sigma = problems[j]
         if j == 0 and first is not None:
+            if not (isinstance(first, tuple) and len(first) == 2):
+                raise ValueError("first must be an (x, info) pair from a previous solve")
             x, info = first
+            if np.shape(x) != (_n_cols(A),) or not np.all(np.isfinite(x)):
+                raise ValueError(f"first[0] must be a finite vector of length {_n_cols(A)}, "
+                                 f"got shape {np.shape(x)}")
             w, size = None, 0
         else:
-            if prev is None or omega == 1.0:
+            # no usable previous frame (the first one, or a failed solve returning NaN): plain l1
+            if prev is None or omega == 1.0 or not np.all(np.isfinite(prev)):
                 w, size = None, 0
             else:
                 T = support_from_previous(prev, energy)

@@ -273,6 +273,19 @@ def test_sequential_weighted_bpdn_uses_previous_support():
     assert max(err) <= 1e-3 * np.linalg.norm(x)
     with pytest.raises(ValueError, match="energy"):
         sequential_weighted_bpdn(problems, energy=0.0)
+    with pytest.raises(ValueError, match="energy"):
+        sequential_weighted_bpdn(problems, energy=True)
+    with pytest.raises(ValueError, match="first"):
+        sequential_weighted_bpdn(problems, first=(np.zeros(n + 1), i1[0]))
+    # a failed frame (LP on an inconsistent system: NaN estimate) does not abort the sequence;
+    # the frame after it falls back to plain l1
+    A_bad = problems[0][0].copy()
+    A_bad[0] = 0.0
+    bad = [(A_bad, problems[0][1], 0.0)] + problems[1:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        xb, ib, sb = sequential_weighted_bpdn(bad, omega=0.3, solver="lp")
+    assert not ib[0].converged and sb[1] == 0 and ib[1].converged and sb[2] > 0
     with pytest.raises(ValueError, match="omega"):
         sequential_weighted_bpdn(problems, omega=2.0)
 
