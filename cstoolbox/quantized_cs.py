@@ -408,6 +408,9 @@ class QuantizedCS:
             raise ValueError(f"solver must be 'fast' or 'cvxpy', got {solver!r}")
         if norm not in ("l2", "inf"):
             raise ValueError(f"norm must be 'l2' or 'inf', got {norm!r}")
+        if support_rows is not None and method not in ("one-stage", "two-stage"):
+            raise ValueError("support_rows applies to method='one-stage' or 'two-stage' only, "
+                             f"got method={method!r}")
         half = self.state_bound_
         if method == "one-stage":
             bound = half * math.sqrt(self.m_) if norm == "l2" else half

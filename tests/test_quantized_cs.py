@@ -390,6 +390,9 @@ def test_two_stage_support_from_row_prefix():
         qcs.decode(q, method="two-stage", support_from="bpdn", support_rows=256)
     with pytest.raises(ValueError, match="exceeds"):
         qcs.decode(q, method="two-stage", support_rows=2048)
+    for other in ("bpdn", "condensed"):  # support_rows is not silently ignored there
+        with pytest.raises(ValueError, match="support_rows"):
+            qcs.decode(q, method=other, support_rows=256)
     qb = QuantizedCS(A, "beta", beta=3.0, block_length=16, alphabet=Alphabet(8, np.abs(A @ x).max() / 2.5))
     with pytest.raises(ValueError, match="multiple"):
         qb.decode(qb.encode(x), method="two-stage", support_rows=100)
