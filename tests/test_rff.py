@@ -434,10 +434,17 @@ def test_fused_kernel_parallel_and_serial_agree(monkeypatch):
     import cstoolbox.quantizers._kernels_numba as core
     X = _data(n=400, d=6, seed=4)
     tr = QuantizedRFF(n_components=200, levels=4, gamma=0.5, random_state=0).fit(X)
-    monkeypatch.setattr(core, "PARALLEL_MIN_SAMPLES", 0)
+    calls = []
+    real_parallel = k.quantize_condense
+    monkeypatch.setattr(k, "quantize_condense", lambda *a: calls.append(1) or real_parallel(*a))
+    # force the prange kernel even with one numba thread (it then runs in that thread)
+    monkeypatch.setattr(core, "_parallel_ok", lambda size: True)
     par = tr.transform(X)
-    monkeypatch.setattr(core, "PARALLEL_MIN_SAMPLES", 1 << 62)
+    assert calls                                          # the parallel kernel really ran
+    monkeypatch.setattr(core, "_parallel_ok", lambda size: False)
+    n_calls = len(calls)
     np.testing.assert_array_equal(tr.transform(X), par)
+    assert len(calls) == n_calls                          # ... and the serial one here
     assert k.LANES < 400                                  # several groups were formed
 
 
