@@ -427,7 +427,9 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
             feasible = rnorm <= sig + max(tol * sig, bp_tol)
             zterm = dz * l1z if has_zero else 0.0  # dual infeasibility on {w = 0}
             tau_lb = (xg - zterm + rnorm * (rnorm - sig)) / dn if dn > 0 else np.inf
-            bp_gap = (nrm - tau_lb) / max(nrm, 1e-300) if dn > 0 else np.inf
+            # the optimum is >= 0, so max(tau_lb, 0) is a lower bound too (tau* = 0 happens when
+            # the free coordinates alone reach sigma)
+            bp_gap = (nrm - max(tau_lb, 0.0)) / max(nrm, 1e-300) if dn > 0 else np.inf
             stat_ok = (not has_zero) or dz <= tol * dn
             if feasible and bp_gap <= tol and stat_ok:
                 status, message = "converged", "feasible, relative duality gap below tol"
@@ -458,7 +460,9 @@ def spgl1(A, b, tau=None, sigma=None, weights=None, x0=None, tol=1e-4, bp_tol=1e
             break
 
         # ---- Newton update of tau (root finding) ---------------------------------------------
-        if solved_sub and not single:
+        # at tau = 0 with ||r|| < sigma the optimum is 0 (free coordinates only): no tau update,
+        # SPG steps finish the free-coordinate subproblem and the certificate above then holds
+        if solved_sub and not single and not (rnorm < sig and tau_s == 0.0):
             if support_update is not None and weights_changes < 1000:
                 new_w = support_update(x * bnorm)
                 if new_w is not None:
