@@ -111,6 +111,14 @@ def test_lp_start_validation():
     A, x, S, q = _problem(m=20, n=10)
     with pytest.raises(ValueError, match="lp_start"):
         shaped_basis_pursuit(A, q, S, 0.5, "inf", lp_start="simplex")
+    with pytest.raises(ValueError, match="support_hint"):
+        shaped_basis_pursuit(A, q, S, 0.5, "inf", x_start=np.zeros(10))
+    with pytest.raises(ValueError, match="integer"):
+        shaped_basis_pursuit(A, q, S, 0.5, "inf", support_hint=[1.7])
+    with pytest.raises(ValueError, match="finite"):
+        shaped_basis_pursuit(A, q, S, 0.5, "inf", support_hint=[1], x_start=np.full(10, np.nan))
+    with pytest.raises(TypeError, match="x_start"):
+        shaped_basis_pursuit(A, q, S, 0.5, "inf", support_hint=[1], x_start="abc")
 
 
 @pytest.mark.parametrize("operator", ["gaussian", "circulant"])

@@ -1021,6 +1021,12 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
         info = SolverInfo("qcs:pdhg", status, it, rn, float(np.abs(z).sum()), gap, cnt["n_matvec"],
                           cnt["n_rmatvec"], time.perf_counter() - t0, msg, hist)
         return z, info.warn_if_not_converged()
+    if x_start is not None and support_hint is None:
+        raise ValueError("x_start is used together with support_hint only (the columns it starts from)")
+    if support_hint is not None:
+        hint = np.asarray(support_hint)
+        if hint.size and hint.dtype.kind not in "iu":
+            raise ValueError(f"support_hint must hold integer column indices, got dtype {hint.dtype}")
     B = _Shaped(A, S)
     b = np.asarray(S.solve(q))
     if method == "homotopy":
@@ -1040,9 +1046,12 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
                 raise ValueError(f"support_hint must hold column indices in [0, {n})")
             if x_start is not None:
                 start = "x_start"
-                z2 = np.asarray(x_start, dtype=np.float64).ravel()
-                if z2.shape != (n,):
-                    raise ValueError(f"x_start must have shape ({n},), got {z2.shape}")
+                try:
+                    z2 = np.asarray(x_start, dtype=np.float64).ravel()
+                except (TypeError, ValueError):
+                    raise TypeError(f"x_start must be a real vector, got {type(x_start).__name__}") from None
+                if z2.shape != (n,) or not np.isfinite(z2).all():
+                    raise ValueError(f"x_start must be a finite vector of shape ({n},), got shape {z2.shape}")
         z, status, it, rn, gap, hist, msg = _lp(B, b, bound, support_hint, tol, max_iter or 200, verbose, z2)
         hist["start"] = start
     info = SolverInfo(f"qcs:{method}", status, it, rn, float(np.abs(z).sum()), gap, B.n_matvec,
