@@ -90,6 +90,23 @@ def test_fwht_bad_axis_and_out():
         fwht(np.zeros(8), axis=1.0)
     with pytest.raises(ValueError, match="out must have"):
         fwht(np.zeros(8), out=np.zeros(4))
+    with pytest.raises(TypeError, match="normalize must be True or False"):
+        fwht(np.zeros(8), normalize="yes")
+
+
+@pytest.mark.parametrize("func", [dct, idct, fft, ifft])
+def test_fft_helpers_bad_input_named(func):
+    """Scalars, empty axes and bad axes raise here, not scipy's IndexError / unnamed errors."""
+    with pytest.raises(ValueError, match="at least one dimension"):
+        func(np.float64(1.0))
+    with pytest.raises(ValueError, match="non-empty length along axis -1"):
+        func(np.zeros((3, 0)))
+    with pytest.raises(ValueError, match="axis 2 is out of bounds"):
+        func(np.zeros((3, 4)), axis=2)
+    for axis in (1.0, None, "0"):
+        with pytest.raises(TypeError, match="axis must be an int"):
+            func(np.zeros((3, 4)), axis=axis)
+    assert func(np.zeros((0, 4)), axis=-1).shape == (0, 4)  # an empty batch is fine
 
 
 @pytest.mark.parametrize("func,inv", [(dct, idct), (fft, ifft)])

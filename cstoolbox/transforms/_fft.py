@@ -15,9 +15,18 @@ def _fft_module(x):
     return cfft
 
 
-def _check(x, name):
+def _check(x, name, axis):
+    """Validate ``x`` and ``axis`` at the public boundary (scipy's errors name neither)."""
     if x.dtype.kind not in "fciub":
         raise ValueError(f"{name} needs a numeric array, got dtype {x.dtype}")
+    if x.ndim == 0:
+        raise ValueError(f"{name} needs an array with at least one dimension, got a scalar")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for an array with {x.ndim} dimensions")
+    if x.shape[axis] == 0:
+        raise ValueError(f"{name} needs a non-empty length along axis {axis}, got shape {x.shape}")
 
 
 def dct(x, axis=-1):
@@ -29,28 +38,28 @@ def dct(x, axis=-1):
     True
     """
     x = _as_array(x)
-    _check(x, "dct")
+    _check(x, "dct", axis)
     return _fft_module(x).dct(x, type=2, axis=axis, norm="ortho")
 
 
 def idct(x, axis=-1):
     """Inverse of the orthonormal DCT-II (= its transpose, an orthonormal DCT-III) along ``axis``."""
     x = _as_array(x)
-    _check(x, "idct")
+    _check(x, "idct", axis)
     return _fft_module(x).idct(x, type=2, axis=axis, norm="ortho")
 
 
 def fft(x, axis=-1):
     """Unitary DFT along ``axis`` (``norm="ortho"``)."""
     x = _as_array(x)
-    _check(x, "fft")
+    _check(x, "fft", axis)
     return _fft_module(x).fft(x, axis=axis, norm="ortho")
 
 
 def ifft(x, axis=-1):
     """Inverse unitary DFT along ``axis`` (``norm="ortho"``)."""
     x = _as_array(x)
-    _check(x, "ifft")
+    _check(x, "ifft", axis)
     return _fft_module(x).ifft(x, axis=axis, norm="ortho")
 
 

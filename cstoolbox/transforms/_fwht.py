@@ -48,7 +48,8 @@ def fwht(x, axis=-1, normalize=False, out=None):
         dtype is not numeric (float16 included), ``axis`` is out of bounds, or ``out`` has the wrong
         shape or dtype.
     TypeError
-        If ``axis`` is not an integer, or ``out`` is not an array of the input's array module.
+        If ``axis`` is not an integer, ``normalize`` is not a bool, or ``out`` is not an array of the
+        input's array module.
 
     Notes
     -----
@@ -115,6 +116,8 @@ def fwht(x, axis=-1, normalize=False, out=None):
         if out.shape != x.shape or out.dtype != x.dtype:
             raise ValueError(f"out must have shape {x.shape} and dtype {x.dtype}, "
                              f"got shape {out.shape} and dtype {out.dtype}")
+    if normalize is not False and normalize is not True and not isinstance(normalize, np.bool_):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}")
     scale = 1.0 / math.sqrt(n) if normalize else 1.0
     if xp is not np:
         from ._fwht_xp import fwht_xp  # noqa: PLC0415
