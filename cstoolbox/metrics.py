@@ -48,7 +48,7 @@ def _check_axis(axis, ndim):
         return None
     axes = (axis,) if np.isscalar(axis) else tuple(axis)
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
             raise ValueError(f"axis {axis!r} is out of range for an array with {ndim} dimensions")
     return tuple(int(a) % ndim for a in axes)
 
@@ -297,8 +297,9 @@ def mape(d_true, d_est, zero="raise"):
     if zero not in ("raise", "ignore"):
         raise ValueError(f"zero must be 'raise' or 'ignore', got {zero!r}")
     xp, d_true, d_est = _pair(d_true, d_est, "d_true", "d_est")
-    if xp.iscomplexobj(d_true):
-        raise TypeError("d_true must hold real distances, got a complex array")
+    for name, d in (("d_true", d_true), ("d_est", d_est)):
+        if xp.iscomplexobj(d):
+            raise TypeError(f"{name} must hold real distances, got a complex array")
     if bool(xp.any(d_true < 0)):
         raise ValueError("d_true must hold non-negative distances")
     nonzero = d_true > 0

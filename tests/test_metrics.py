@@ -163,6 +163,10 @@ def test_other_bad_input():
         mape([1.0], [1.0], zero="skip")
     with pytest.raises(TypeError, match="complex"):
         mape(np.array([1j]), np.array([1j]))
+    with pytest.raises(TypeError, match="d_est must hold real distances"):
+        mape(np.array([1.0]), np.array([1.0 + 1j]))
+    with pytest.raises(ValueError, match="axis True is out of range"):  # a bool is not an axis
+        snr_db(np.ones((2, 2)), np.ones((2, 2)), axis=True)
 
 
 def test_cupy_inputs():
