@@ -199,3 +199,44 @@ def test_cupy_operators_match_numpy(name):
     np.testing.assert_allclose((A @ cupy.asarray(x)).get(), A @ x, atol=1e-10)
     y = np.random.default_rng(1).standard_normal((A.shape[0], 2))
     np.testing.assert_allclose((A.H @ cupy.asarray(y)).get(), A.H @ y, atol=1e-10)
+
+
+@pytest.mark.parametrize("factory,exc,match", [
+    (lambda: MatrixOperator(np.array([[1.0, np.nan], [0.0, 1.0]])), ValueError, "finite"),
+    (lambda: MatrixOperator(sp.csr_matrix(np.array([[np.inf, 0.0], [0.0, 1.0]]))), ValueError, "finite"),
+    (lambda: MatrixOperator(np.full((2, 2), "a")), TypeError, "numeric"),
+    (lambda: MatrixOperator(np.ones((2, 2), dtype=object)), TypeError, "numeric"),
+    (lambda: DiagonalOperator([1.0, np.nan]), ValueError, "finite"),
+    (lambda: DiagonalOperator(np.array([1, None], dtype=object)), TypeError, "numeric"),
+    (lambda: IdentityOperator(2.5), TypeError, "shape must be a pair"),
+    (lambda: IdentityOperator("3"), TypeError, "shape must be a pair"),
+    (lambda: IdentityOperator(True), TypeError, "shape must be a pair"),
+    (lambda: IdentityOperator(-1), ValueError, "non-negative"),
+    (lambda: WaveletOperator(16, wavelet=3), TypeError, "wavelet must be"),
+    (lambda: WaveletOperator(16, wavelet=None), TypeError, "wavelet must be"),
+    (lambda: WaveletOperator(16, level=2.5), TypeError, "level must be"),
+    (lambda: WaveletOperator(16, level=10**12), ValueError, "largest allowed 4"),  # was a hang (2**level)
+    (lambda: WaveletOperator("16"), TypeError, "shape must be"),
+    (lambda: DCTOperator(2.5), TypeError, "shape must be"),
+    (lambda: GaussianOperator(10**7, 10**7), ValueError, "GiB"),            # refused before allocating
+    (lambda: SparseGaussianOperator(10**12, 8), ValueError, "GiB"),          # was minutes of drawing
+    (lambda: GaussianOperator(3, 4).norm_estimate(n_iter=0), ValueError, "n_iter"),
+    (lambda: GaussianOperator(3, 4).norm_estimate(n_iter="3"), ValueError, "n_iter"),
+    (lambda: GaussianOperator(3, 4).norm_estimate(tol=np.nan), ValueError, "tol"),
+    (lambda: dottest(np.eye(3), rtol="1"), ValueError, "rtol"),
+    (lambda: dottest(np.eye(3), rtol=0.0), ValueError, "rtol"),
+    (lambda: dottest(np.eye(3), n_vectors=2.5), ValueError, "n_vectors"),
+    (lambda: dottest(np.eye(3), n_vectors=-1), ValueError, "n_vectors"),
+])
+def test_bad_input_is_named(factory, exc, match):
+    """Bad matrices, sizes and settings raise at the boundary (not NaN results, numpy errors or hangs)."""
+    with pytest.raises(exc, match=match):
+        factory()
+
+
+def test_integral_and_numpy_sizes_still_accepted():
+    assert IdentityOperator(np.int64(3)).shape == (3, 3)
+    assert IdentityOperator(3.0).shape == (3, 3)
+    assert MatrixOperator(np.eye(2, dtype=bool)).dtype == np.float64
+    assert MatrixOperator(np.zeros((0, 3))).shape == (0, 3)
+    assert dottest(np.eye(3), n_vectors=np.int64(2), random_state=0)

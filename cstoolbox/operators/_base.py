@@ -36,9 +36,7 @@ class LinearOperator:
     __array_ufunc__ = None  # make ``ndarray @ operator`` defer to __rmatmul__
 
     def __init__(self, shape, dtype=np.float64):
-        m, n = (int(s) for s in shape)
-        if m < 0 or n < 0:
-            raise ValueError(f"shape must be non-negative, got {shape}")
+        m, n = _check_shape(shape)
         self.shape = (m, n)
         self.dtype = np.dtype(dtype)
         self._device_cache = {}
@@ -141,6 +139,10 @@ class LinearOperator:
 
     def norm_estimate(self, n_iter=100, tol=1e-6, random_state=0):
         """Estimate the spectral norm ``||A||_2`` by power iteration on ``A^H A``."""
+        if not _is_int(n_iter) or n_iter < 1:
+            raise ValueError(f"n_iter must be a positive int, got {n_iter!r}")
+        if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not 0 <= tol < np.inf:
+            raise ValueError(f"tol must be a finite real >= 0, got {tol!r}")
         rng = check_random_state(random_state)
         x = rng.standard_normal(self.shape[1])
         x /= np.linalg.norm(x)
@@ -159,6 +161,36 @@ class LinearOperator:
 
     def __repr__(self):
         return f"<{self.shape[0]}x{self.shape[1]} {type(self).__name__} with dtype={self.dtype}>"
+
+
+def _check_shape(shape):
+    """``(m, n)`` as two non-negative Python ints (2.5, "3", True and negative sizes refused)."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape must be a pair of non-negative ints (m, n), got {shape!r}") from None
+    if len(dims) != 2 or not all(_is_int(s) for s in dims):
+        raise TypeError(f"shape must be a pair of non-negative ints (m, n), got {shape!r}")
+    m, n = (int(s) for s in dims)
+    if m < 0 or n < 0:
+        raise ValueError(f"shape must be non-negative, got {shape}")
+    return m, n
+
+
+def _is_int(v):
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    return isinstance(v, numbers.Integral) or (isinstance(v, numbers.Real) and float(v).is_integer())
+
+
+def _check_matrix_values(M, what):
+    """Numeric dtype (bool/int converted by the caller) and finite entries, dense or scipy.sparse."""
+    if M.dtype.kind not in "biufc":
+        raise TypeError(f"{what} needs a numeric (real or complex) array, got dtype {M.dtype}")
+    data = M.data if sp.issparse(M) else M
+    xp = get_array_module(data)
+    if data.size and not bool(xp.isfinite(data).all()):
+        raise ValueError(f"{what} needs finite entries, got NaN or infinite value(s)")
 
 
 def _result_dtype(*dtypes):
@@ -237,10 +269,11 @@ class MatrixOperator(LinearOperator):
         else:
             xp = get_array_module(matrix)
             matrix = xp.asarray(matrix)
-            if matrix.dtype.kind not in "fc":
-                matrix = matrix.astype(np.float64)
         if matrix.ndim != 2:
             raise ValueError(f"MatrixOperator needs a 2-D matrix, got shape {matrix.shape}")
+        _check_matrix_values(matrix, "MatrixOperator")
+        if matrix.dtype.kind not in "fc":
+            matrix = matrix.astype(np.float64)
         super().__init__(matrix.shape, matrix.dtype)
         self.matrix = matrix
         self._adjoint = None
@@ -292,6 +325,7 @@ class DiagonalOperator(LinearOperator):
         d = np.asarray(d)
         if d.ndim != 1:
             raise ValueError(f"DiagonalOperator needs a 1-D diagonal, got shape {d.shape}")
+        _check_matrix_values(d, "DiagonalOperator")
         if d.dtype.kind not in "fc":
             d = d.astype(np.float64)
         super().__init__((d.size, d.size), d.dtype)
@@ -386,6 +420,11 @@ def dottest(A, random_state=None, rtol=1e-10, complex_input=None, n_vectors=1):
     True
     """
     A = aslinearoperator(A)
+    if isinstance(rtol, (bool, np.bool_)) or not isinstance(rtol, numbers.Real) or not 0 < rtol < np.inf:
+        raise ValueError(f"rtol must be a finite real > 0, got {rtol!r}")
+    if not _is_int(n_vectors) or n_vectors < 1:
+        raise ValueError(f"n_vectors must be a positive int, got {n_vectors!r}")
+    n_vectors = int(n_vectors)
     rng = check_random_state(random_state)
     m, n = A.shape
     cplx = A.dtype.kind == "c" if complex_input is None else bool(complex_input)

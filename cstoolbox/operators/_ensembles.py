@@ -1,5 +1,6 @@
 """Measurement ensembles, normalized so that E||A x||^2 = ||x||^2, and sparsifying bases."""
 import math
+import os
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,6 +22,21 @@ def _check_dims(m, n):
         if v < 1:
             raise ValueError(f"{name} must be >= 1, got {v}")
     return int(m), int(n)
+
+
+def _check_memory(nbytes, what):
+    """Refuse up front an operator whose storage exceeds the machine's physical memory.
+
+    Without this a huge ``m * n`` either allocates until the process is killed or, for the chunked
+    sparse ensemble, draws random numbers for minutes before the MemoryError.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not available on this platform: no check
+        return
+    if nbytes > total:
+        raise ValueError(f"{what} would need about {nbytes / 2**30:.3g} GiB, more than this machine's "
+                         f"{total / 2**30:.3g} GiB of memory")
 
 
 def _check_rows(m, n):
@@ -47,6 +63,7 @@ class GaussianOperator(MatrixOperator):
         m, n = _check_dims(m, n)
         rng = check_random_state(random_state)
         dtype = np.dtype(dtype)
+        _check_memory(2 * 8 * m * n * (2 if dtype.kind == "c" else 1), f"GaussianOperator({m}, {n})")
         if dtype.kind == "c":
             M = (rng.standard_normal((m, n)) + 1j * rng.standard_normal((m, n))) / math.sqrt(2 * m)
         elif dtype.kind == "f":
@@ -71,6 +88,9 @@ class SparseGaussianOperator(MatrixOperator):
         m, n = _check_dims(m, n)
         if not (isinstance(density, (float, int, np.floating)) and 0.0 < density <= 1.0):
             raise ValueError(f"density must be in (0, 1], got {density!r}")
+        # CSR storage (8-byte values, 4-byte indices) of the expected nonzeros, plus one chunk's mask
+        _check_memory(12 * density * m * n + 8 * (m + 1) + 9 * min(m * n, 2**24),
+                      f"SparseGaussianOperator({m}, {n}, density={density})")
         rng = check_random_state(random_state)
         scale = 1.0 / math.sqrt(density * m)
         blocks = []
@@ -224,7 +244,15 @@ class RandomizedHadamardOperator(LinearOperator):
 
 
 def _shape_tuple(shape):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    bad = TypeError(f"shape must be a positive int or a tuple of 1 to 3 positive ints, got {shape!r}")
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    elif isinstance(shape, (str, bytes)) or not np.iterable(shape):
+        raise bad
+    shape = tuple(shape)
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in shape):
+        raise bad
+    shape = tuple(int(s) for s in shape)
     if not 1 <= len(shape) <= 3 or min(shape) < 1:
         raise ValueError(f"shape must have 1 to 3 positive dimensions, got {shape}")
     return shape
@@ -294,6 +322,8 @@ class WaveletOperator(LinearOperator):
         self.signal_shape = _shape_tuple(shape)
         if len(self.signal_shape) > 2:
             raise ValueError(f"WaveletOperator supports 1-D and 2-D shapes, got {self.signal_shape}")
+        if not isinstance(wavelet, (str, pywt.Wavelet)):
+            raise TypeError(f"wavelet must be a name such as 'db4' or a pywt.Wavelet, got {wavelet!r}")
         try:
             w = pywt.Wavelet(wavelet)
         except ValueError:
@@ -305,8 +335,10 @@ class WaveletOperator(LinearOperator):
         max_filt = pywt.dwtn_max_level(self.signal_shape, w)
         if level is None:
             level = max(1, min(max_div, max_filt))
+        if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)):
+            raise TypeError(f"level must be a positive int or None, got {level!r}")
         level = int(level)
-        if level < 1 or any(s % (2**level) for s in self.signal_shape):
+        if level < 1 or level > max_div or any(s % (2**level) for s in self.signal_shape):
             raise ValueError(f"level must be >= 1 with every dimension of {self.signal_shape} divisible by "
                              f"2**level; got level={level} (largest allowed {max_div})")
         self.wavelet, self.level = w, level
