@@ -144,7 +144,8 @@ def svm_protocol_probes(m=240, n_trials=30, seed=0):
     the V-normalized features); ΣΔ r=2 re-implemented after the authors' group script with
     ``u_{-1} = 0`` (must equal ours) and with ``u_{-1} ~ U(-1, 1)``; an RBF-kernel SVC(C=1) on
     the features; unnormalized features (codes / block sums, i.e. a different effective C);
-    and ΣΔ r=2 with K = 3.
+    ΣΔ r=2 with K = 3; and, for information, the memoryless baselines MSQ (nearest rounding,
+    K = 2) and StocQ with K = 4 (levels = 8).
     """
     from sklearn.datasets import load_digits
     from sklearn.kernel_approximation import RBFSampler
@@ -203,6 +204,11 @@ def svm_protocol_probes(m=240, n_trials=30, seed=0):
         k3 = _quiet(QuantizedRFF(n_components=m, gamma=gamma, levels=6, random_state=rs,
                                  **SCHEMES["sd2_lam3"][1]).fit, Xtr)
         add("sd2_lam3, K = 3", linear(_quiet(k3.transform, Xtr), _quiet(k3.transform, Xte)))
+        for key, params in (("msq (nearest rounding), K = 2", dict(method="msq", levels=4)),
+                            ("stocq, K = 4", dict(method="stochastic", levels=8))):
+            tr = QuantizedRFF(n_components=m, gamma=gamma, random_state=rs, block_length=1,
+                              **params).fit(Xtr)
+            add(key, linear(tr.transform(Xtr), tr.transform(Xte)))
     return {k: {"mean": float(np.mean(v)), "se": float(np.std(v) / math.sqrt(len(v)))}
             for k, v in res.items()} | {"setup": {"m": m, "n_trials": n_trials, "K": 2}}
 
