@@ -8,8 +8,8 @@ from scipy import special
 from cstoolbox import onebit
 from cstoolbox.exceptions import ConvergenceWarning
 from cstoolbox.operators import aslinearoperator, dottest
-from cstoolbox.solvers import (aop, biht, normalized_biht, one_bit_sign, passive, plan_vershynin_convex,
-                               plan_vershynin_lp)
+from cstoolbox.solvers import (aop, biht, hamming_mismatch, normalized_biht, one_bit_sign, passive,
+                               plan_vershynin_convex, plan_vershynin_lp)
 
 
 def sparse_signal(rng, n, s, norm):
@@ -367,3 +367,27 @@ def test_demo_quick(tmp_path):
     assert (tmp_path / "onebit_norm.json").exists()
     assert (tmp_path / "error_vs_m.png").exists()
     assert result["edf"]["adaptive"]["mean_abs_error"] < result["edf"]["fixed"]["0.1"]["mean_abs_error"]
+
+
+def test_solvers_bad_measurement_input_named():
+    """NaN/inf matrices, lists and NaN signs raise naming the argument (were AttributeError or silent)."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 8))
+    y = one_bit_sign(A[:, 0])
+    bad = A.copy()
+    bad[3, 2] = np.nan
+    for solve in (lambda M: biht(M, y, 2), lambda M: passive(M, y), lambda M: aop(M, y, 2, 1),
+                  lambda M: plan_vershynin_lp(M, y), lambda M: hamming_mismatch(M, np.ones(8), y)):
+        with pytest.raises(ValueError, match="A needs finite entries"):
+            solve(bad)
+    x_list, _ = biht(A.tolist(), y, 2, warn=False)  # a nested list is a matrix (was AttributeError)
+    x_arr, _ = biht(A, y, 2, warn=False)
+    np.testing.assert_array_equal(x_list, x_arr)
+    with pytest.raises(ValueError, match="one_bit_sign got NaN"):
+        one_bit_sign(np.array([0.5, np.nan]))  # NaN became -1
+    with pytest.raises(TypeError, match="real numeric"):
+        one_bit_sign(np.array(["a"]))
+    with pytest.raises(ValueError, match="x contains NaN"):
+        hamming_mismatch(A, np.full(8, np.nan), y)
+    with pytest.raises(ValueError, match="real vector of length 8"):
+        hamming_mismatch(A, np.ones(7), y)

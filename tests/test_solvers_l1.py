@@ -281,3 +281,68 @@ def test_spgl1_bpdn_optimum_on_free_coordinates_only_converges():
         if np.linalg.norm(A[:, :5] @ x_free - b) <= sigma:
             assert np.sum(w * np.abs(x)) <= 1e-6
     assert statuses == ["converged"] * 12, statuses
+
+
+# ------------------------------------------------------------------ bad input (robustness sweep)
+class _NaNOperator:
+    """A user operator that returns NaN (e.g. a broken PyLops chain)."""
+    shape, dtype = (6, 10), np.float64
+
+    def matvec(self, x):
+        return np.full(6, np.nan)
+
+    def rmatvec(self, y):
+        return np.full(10, np.nan)
+
+
+def test_non_finite_matrix_raises_and_broken_operator_reports_error():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((6, 10))
+    b = A[:, 0].copy()
+    bad = A.copy()
+    bad[0, 0] = np.inf
+    for solve in (lambda M: spgl1(M, b), lambda M: fista(M, b, lam=0.1), lambda M: fista_bpdn(M, b),
+                  lambda M: admm_bpdn(M, b)):
+        with pytest.raises(ValueError, match="A needs finite entries"):
+            solve(bad)  # fista/fista_bpdn hung in backtracking, spgl1 returned 'stalled'
+    with pytest.raises(TypeError, match="A needs a numeric"):
+        spgl1(A.astype(object), b)
+    with pytest.raises(ValueError, match="at least one row and one column"):
+        fista_bpdn(np.zeros((6, 0)), b)
+    for solve in (lambda: fista(_NaNOperator(), b, lam=0.1), lambda: fista_bpdn(_NaNOperator(), b),
+                  lambda: admm_bpdn(_NaNOperator(), b, max_iter=50)):
+        x, info = solve()
+        assert info.status == "error" and "NaN or inf" in info.message
+
+
+def test_prox_and_projection_bad_input():
+    x = np.array([np.nan, 1.0, -2.0])
+    for f in (lambda v: soft_threshold(v, 0.5), lambda v: prox_l1(v, 0.5), lambda v: prox_l2(v, 0.5),
+              lambda v: project_l2_ball(v, 1.0), lambda v: project_linf_ball(v, 1.0),
+              lambda v: hard_threshold(v, 1)):
+        with pytest.raises(ValueError, match="contains NaN or inf"):
+            f(x)  # NaN came out as 0 (soft threshold) or survived silently
+    with pytest.raises(ValueError, match="threshold must be real"):
+        soft_threshold(np.ones(3), "1")
+    with pytest.raises(ValueError, match="weights must be real"):
+        prox_l1(np.ones(3), 0.5, weights=np.ones(3) + 1j)
+    with pytest.raises(ValueError, match="radius must be a finite non-negative real"):
+        project_linf_ball(np.ones(3), "1")
+    with pytest.raises(ValueError, match="lam must be"):
+        prox_l2(np.ones(3), "1")
+    with pytest.raises(ValueError, match="center of shape"):
+        project_l2_ball(np.ones(3), 1.0, center=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="k must be"):
+        hard_threshold(np.ones(3), True)
+    with pytest.raises(TypeError, match="out must be a NumPy array"):
+        project_l1_ball(np.ones(3), 1.0, out="abc")
+    with pytest.raises(TypeError, match="out must be a NumPy array"):
+        soft_threshold(np.ones(3), 1.0, out=[0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="scalar or a 1-D array"):
+        weighted_l1_norm(np.ones(4), np.ones((1, 1, 4)))
+    with pytest.raises(ValueError, match="step_ratio"):
+        admm_bpdn(np.eye(3), np.ones(3), step_ratio=1j)
+    with pytest.raises(ValueError, match="step_ratio"):
+        admm_bpdn(np.eye(3), np.ones(3), step_ratio=0.0)
+    # float32 still kept by the prox maps
+    assert soft_threshold(np.ones(3, np.float32), 0.5).dtype == np.float32

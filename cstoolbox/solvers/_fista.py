@@ -79,6 +79,8 @@ def _fista_core(op, b, w, x, lam, tau, L, tol, max_iter, restart, callback, proj
         ry = Ay - b
         gy = op.rmatvec(ry)
         fy = 0.5 * float(np.vdot(ry, ry).real)
+        if not (np.isfinite(fy) and np.isfinite(gy).all()):  # NaN/inf from the operator
+            return x, Ax, L, it, "error", np.inf
         while True:  # backtracking on L (sufficient decrease of the smooth part)
             v = y - gy / L
             if tau is None:
@@ -93,6 +95,8 @@ def _fista_core(op, b, w, x, lam, tau, L, tol, max_iter, restart, callback, proj
             q = fy + float(np.vdot(gy, dx).real) + 0.5 * L * float(np.vdot(dx, dx).real)
             if f_new <= q * (1 + 1e-12) + 1e-300:
                 break
+            if not (np.isfinite(f_new) and np.isfinite(q)):  # NaN/inf from the operator: no step passes
+                return x, Ax, L, it, "error", np.inf
             L *= 2.0
         step = float(np.linalg.norm(x_new - x))
         xn = float(np.linalg.norm(x_new))
@@ -175,7 +179,8 @@ def fista(A, b, lam=None, tau=None, weights=None, x0=None, tol=1e-6, max_iter=50
         obj += lam * float(proj.norm(x))
     info = SolverInfo("fista", status, it, float(np.linalg.norm(r)), obj, opt, op.n_matvec,
                       op.n_rmatvec, time.perf_counter() - t0,
-                      "tolerance met" if status == "converged" else f"stopped: {status}")
+                      "tolerance met" if status == "converged" else
+                      "the operator returned NaN or inf" if status == "error" else f"stopped: {status}")
     return x, info
 
 
@@ -220,6 +225,9 @@ def fista_bpdn(A, b, sigma=0.0, weights=None, x0=None, tol=1e-4, bp_tol=1e-6, ma
         x, Ax, L, it, st, opt = _fista_core(op, bs, w, x, None, tau, L, inner_tol,
                                             min(max_iter - total, 2000), True, None, proj)
         total += it
+        if st == "error":
+            status, message = "error", "the operator returned NaN or inf"
+            break
         r = bs - Ax
         g = op.rmatvec(r)
         rnorm = float(np.linalg.norm(r))
@@ -282,6 +290,9 @@ def admm_bpdn(A, b, sigma=0.0, weights=None, x0=None, tol=1e-5, max_iter=20000, 
     sigma = _check_nonneg(sigma, "sigma", allow_none=False)
     tol = _check_nonneg(tol, "tol", allow_none=False)
     max_iter = _check_positive_int(max_iter, "max_iter")
+    if _check_nonneg(step_ratio, "step_ratio", allow_none=False) == 0:
+        raise ValueError("step_ratio must be a finite positive real, got 0")
+    step_ratio = float(step_ratio)
     m, n = op.shape
     bnorm = float(np.linalg.norm(b))
     if bnorm <= sigma:
@@ -308,7 +319,11 @@ def admm_bpdn(A, b, sigma=0.0, weights=None, x0=None, tol=1e-5, max_iter=20000, 
         if nu > sig:
             u *= sig / nu
         y = v - s * (u + bs)
-        x_new = soft_threshold(x - t * op.rmatvec(y), t * wt)
+        g = op.rmatvec(y)
+        if not np.isfinite(g).all():
+            status, message = "error", "the operator returned NaN or inf"
+            break
+        x_new = soft_threshold(x - t * g, t * wt)
         Ax_prev = Ax
         Ax = op.matvec(x_new)
         dx = float(np.linalg.norm(x_new - x))

@@ -46,24 +46,39 @@ def one_bit_sign(v):
     array([-1.,  1.,  1.])
     """
     v = np.asarray(v)
+    if v.dtype.kind not in "biuf":
+        raise TypeError(f"one_bit_sign needs a real numeric array, got dtype {v.dtype}")
+    if not np.isfinite(v).all():  # NaN >= 0 is False: it would silently become -1
+        raise ValueError("one_bit_sign got NaN or inf; the sign of a non-finite value is undefined")
     return np.where(v >= 0, 1.0, -1.0)
 
 
 def hamming_mismatch(A, x, y):
     """Number of measurements whose sign ``sign(A x)`` differs from ``y``."""
     op = _Measurement(A)
-    return int(np.count_nonzero(one_bit_sign(op.mv(np.asarray(x, dtype=float))) != _check_signs(y, op.m)))
+    y = _check_signs(y, op.m)
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf" or x.shape != (op.n,):
+        raise ValueError(f"x must be a real vector of length {op.n}, got shape {x.shape} and dtype {x.dtype}")
+    if not np.isfinite(x).all():
+        raise ValueError("x contains NaN or inf")
+    return int(np.count_nonzero(one_bit_sign(op.mv(x.astype(np.float64))) != y))
 
 
 class _Measurement:
     """Forward/adjoint application of A: NumPy fast path for dense arrays, else a cstoolbox operator."""
 
     def __init__(self, A, name="A"):
+        from ..operators._base import _check_matrix_values  # noqa: PLC0415  (layer 3)
+
+        if isinstance(A, (list, tuple)):  # a nested list is a dense matrix (same path, same answer)
+            A = np.asarray(A)
         if isinstance(A, np.ndarray):
             if A.ndim != 2:
                 raise ValueError(f"{name} must be a 2-D matrix (m, n), got shape {A.shape}")
             if A.dtype.kind == "c":
                 raise TypeError(f"{name} must be real for one-bit measurements, got dtype {A.dtype}")
+            _check_matrix_values(A, name)
             if A.dtype.kind not in "f":
                 A = A.astype(np.float64)
             self._dense = A
@@ -73,6 +88,7 @@ class _Measurement:
             A = A.tocsr()
             if A.dtype.kind == "c":
                 raise TypeError(f"{name} must be real for one-bit measurements, got dtype {A.dtype}")
+            _check_matrix_values(A, name)
             self._dense = None
             self._sparse = A
             AT = A.T.tocsr()
@@ -80,7 +96,11 @@ class _Measurement:
             self.rmv = AT.__matmul__
         else:
             from ..operators import aslinearoperator  # noqa: PLC0415  (layer 3)
-            op = aslinearoperator(A)
+            try:
+                op = aslinearoperator(A)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{name}: {exc}") from None
+            A = op
             if np.dtype(op.dtype).kind == "c":
                 raise TypeError(f"{name} must be a real operator for one-bit measurements, got dtype {op.dtype}")
             self._dense = None

@@ -191,7 +191,9 @@ def _validate_weights(weights, n, name="weights"):
     w = np.asarray(weights)
     if w.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be real, got dtype {w.dtype}")
-    w = np.ascontiguousarray(w, dtype=np.float64).ravel() if w.ndim else np.full(n, float(w))
+    if w.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D array of {n} entries, got shape {w.shape}")
+    w = np.ascontiguousarray(w, dtype=np.float64) if w.ndim else np.full(n, float(w))
     if w.size != n:
         raise ValueError(f"{name} must have {n} entries (one per coordinate), got {w.size}")
     if not np.all(np.isfinite(w)):
@@ -262,6 +264,9 @@ def project_weighted_l1_ball(x, tau, weights=None, out=None):
     w = _validate_weights(weights, x.size)
     if out is None:
         out = np.empty_like(x)
+    elif not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a NumPy array of shape {x.shape} and dtype {x.dtype}, "
+                        f"got {type(out).__name__}")
     elif out.shape != x.shape or out.dtype != x.dtype:
         raise ValueError(f"out must have shape {x.shape} and dtype {x.dtype}")
     proj = _Projector(x.size, w)

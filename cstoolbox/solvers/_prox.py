@@ -61,11 +61,27 @@ def _check_x(x, name="x"):
         x = x.astype(np.float64)
     elif x.dtype == np.float16:
         x = x.astype(np.float32)
+    if not np.isfinite(x).all():  # NaN would come out as a plausible 0 (|NaN| > t is False)
+        raise ValueError(f"{name} contains NaN or inf")
     return x
 
 
+def _check_real(value, name, array=False):
+    """A finite non-negative real (or, with ``array``, an array of them) for a threshold/radius."""
+    v = np.asarray(value)
+    if v.dtype.kind not in "biuf" or (not array and (v.ndim or v.dtype.kind == "b")):
+        raise ValueError(f"{name} must be a finite non-negative real, got {value!r}")
+    v = v.astype(np.float64)
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValueError(f"{name} must be a finite non-negative real, got {value!r}")
+    return v
+
+
 def _check_threshold(t, shape, name="threshold"):
-    t = np.asarray(t, dtype=np.float64)
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be real and numeric, got dtype {t.dtype}")
+    t = t.astype(np.float64, copy=False)
     if not np.all(np.isfinite(t)):
         raise ValueError(f"{name} must be finite, got non-finite values")
     if np.any(t < 0):
@@ -101,7 +117,8 @@ def soft_threshold(x, threshold, out=None):
     Raises
     ------
     ValueError
-        If a threshold is negative or not finite, or does not broadcast to ``x``.
+        If ``x`` contains NaN or inf, or a threshold is not real, negative, not finite, or does not
+        broadcast to ``x``.
     TypeError
         If ``x`` is not numeric.
 
@@ -117,6 +134,9 @@ def soft_threshold(x, threshold, out=None):
     if out is None:
         res = np.empty_like(xf)
     else:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a NumPy array of shape {x.shape} and dtype {x.dtype}, "
+                            f"got {type(out).__name__}")
         if out.shape != x.shape or out.dtype != x.dtype:
             raise ValueError(f"out must have shape {x.shape} and dtype {x.dtype}, "
                              f"got {out.shape} {out.dtype}")
@@ -164,7 +184,10 @@ def prox_l1(x, lam, weights=None, out=None):
         raise ValueError(f"lam must be a finite non-negative real, got {lam!r}")
     if weights is None:
         return soft_threshold(x, lam, out=out)
-    w = np.asarray(weights, dtype=np.float64)
+    w = np.asarray(weights)
+    if w.dtype.kind not in "biuf":
+        raise ValueError(f"weights must be real and numeric, got dtype {w.dtype}")
+    w = w.astype(np.float64, copy=False)
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("weights must be finite and non-negative")
     return soft_threshold(x, lam * w, out=out)
@@ -180,8 +203,7 @@ def prox_l2(x, lam):
     array([2.4, 3.2])
     """
     x = _check_x(x)
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite non-negative real, got {lam!r}")
+    lam = float(_check_real(lam, "lam"))
     nrm = float(np.linalg.norm(x.ravel()))
     if nrm <= lam:
         return np.zeros_like(x)
@@ -198,9 +220,10 @@ def project_l2_ball(x, radius, center=None):
     array([0.6, 0.8])
     """
     x = _check_x(x)
-    if not np.isfinite(radius) or radius < 0:
-        raise ValueError(f"radius must be a finite non-negative real, got {radius!r}")
-    c = 0 if center is None else np.asarray(center)
+    radius = float(_check_real(radius, "radius"))
+    c = 0 if center is None else _check_x(center, "center")
+    if center is not None and np.broadcast_shapes(c.shape, x.shape) != x.shape:
+        raise ValueError(f"center of shape {c.shape} does not broadcast to x of shape {x.shape}")
     d = x - c
     nrm = float(np.linalg.norm(d.ravel()))
     if nrm <= radius:
@@ -218,9 +241,7 @@ def project_linf_ball(x, radius):
     array([-1. ,  0.5,  1. ])
     """
     x = _check_x(x)
-    r = np.asarray(radius, dtype=np.float64)
-    if not np.all(np.isfinite(r)) or np.any(r < 0):
-        raise ValueError("radius must be finite and non-negative")
+    r = _check_real(radius, "radius", array=True)
     if x.dtype.kind != "c":
         return np.clip(x, -r, r)
     m = np.abs(x)
@@ -242,7 +263,7 @@ def hard_threshold(x, k):
     x = _check_x(x)
     if x.ndim != 1:
         raise ValueError(f"hard_threshold needs a 1-D array, got shape {x.shape}")
-    if not isinstance(k, numbers.Integral) or k < 0:
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 0:
         raise ValueError(f"k must be a non-negative integer, got {k!r}")
     out = np.zeros_like(x)
     if k == 0:

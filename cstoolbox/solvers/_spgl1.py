@@ -61,6 +61,7 @@ class _Op:
     def __init__(self, A):
         import scipy.sparse as sp
         from ..operators import MatrixOperator, aslinearoperator
+        from ..operators._base import _check_matrix_values
 
         self.n_matvec = 0
         self.n_rmatvec = 0
@@ -72,6 +73,7 @@ class _Op:
         if M is not None:
             if M.ndim != 2:
                 raise ValueError(f"A must be a 2-D matrix or an operator, got shape {M.shape}")
+            _check_matrix_values(M, "A")
             if M.dtype.kind not in "fc":
                 M = M.astype(np.float64)
             self._M, self._MH = M, (M.T if M.dtype.kind != "c" else M.conj().T)
@@ -81,6 +83,7 @@ class _Op:
             return
         if sp.issparse(A):
             M = A.tocsr()
+            _check_matrix_values(M, "A")
             if M.dtype.kind not in "fc":
                 M = M.astype(np.float64)
             self._M, self._MH = M, M.conj().T.tocsr()
@@ -179,6 +182,8 @@ def _optimality(x, g, w, unit):  # pragma: no cover - compiled
 def _check_problem(A, b, weights, x0):
     op = _Op(A)
     m, n = op.shape
+    if m == 0 or n == 0:
+        raise ValueError(f"A must have at least one row and one column, got shape {op.shape}")
     b = np.asarray(b)
     if b.dtype.kind not in "biufc":
         raise TypeError(f"b must be a numeric vector, got dtype {b.dtype}")
