@@ -489,7 +489,7 @@ def _homotopy(B, q, b, sigma, tol, max_iter, verbose):
         return z, "converged", 0, bnorm, 0.0, hist, "z = 0 is feasible"
     rho = b.copy()
     c = B.rmatvec(rho)
-    lam = float(np.max(np.abs(c)))
+    lam = lam0 = float(np.max(np.abs(c)))
     if not lam > 0:
         return z, "infeasible", 0, bnorm, np.nan, hist, ("B^T b = 0: no column can reduce the residual "
                                                          "below the bound (the constraint set is empty)")
@@ -590,8 +590,17 @@ def _homotopy(B, q, b, sigma, tol, max_iter, verbose):
             break
         if kind == "zero":
             # λ = 0 with ||ρ|| > σ: the least-squares residual exceeds the bound -- certified only
-            # when ρ is orthogonal to every column (B^T ρ = 0 up to round-off)
-            noise = _correlation_noise(B, act.views()[0], z[act.T], q)
+            # when ρ is orthogonal to every column (B^T ρ = 0 up to round-off), after Newton steps
+            # of the least squares on the active set
+            At, Bt, G = act.views()
+            for _ in range(2):
+                try:
+                    z[act.T] += _solve_gram(Bt, c[act.T], G)
+                except np.linalg.LinAlgError:
+                    break
+                rho = np.asarray(B.S.solve(q - At @ z[act.T]))
+                c = B.rmatvec(rho)
+            noise = max(_correlation_noise(B, At, z[act.T], q), 1e-12 * lam0)
             if float(np.max(np.abs(c))) <= noise:
                 status, msg = "infeasible", ("the least-squares residual exceeds the bound (B^T ρ = 0 up to "
                                              "round-off): the constraint set is empty (are q and the bound "
