@@ -337,3 +337,58 @@ def test_blockpr_real_with_flattening_and_ptychography_greedy(rng):
     P = exponential_probe(3, 4)
     X_hat, info = ptychography_blockpr(ptychography_measurements(X, P), P, sync="greedy")
     assert err_db(X, X_hat) < -200 and info.iterations == 0
+
+
+def test_bad_input_raises_naming_the_argument():
+    """Robustness sweep: each of these crashed deep (IndexError, LinAlgError, numba TypingError,
+    UFuncTypeError) or was accepted silently (string SNR/beta/mu_max, NaN x0, complex intensities)."""
+    from cstoolbox.phase_retrieval import (PeriodicBandedCholesky, RandomFlattening, add_intensity_noise,
+                                           angular_synchronization, error_reduction, estimate_magnitudes,
+                                           exponential_masks, hio, lifted_solve, local_measurements,
+                                           ptychography_blockpr, ptychography_measurements,
+                                           exponential_probe, scan_positions, wirtinger_flow)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(16) + 1j * rng.standard_normal(16)
+    W = exponential_masks(3)
+    b = local_measurements(x, W)
+    Z = lifted_solve(b, W)
+    bad_Z = Z.copy()
+    bad_Z[0, 0] = np.nan
+    cases = [
+        (lambda: angular_synchronization(bad_Z), ValueError, "Z must be finite"),
+        (lambda: angular_synchronization(Z[None]), ValueError, "band of shape"),
+        (lambda: angular_synchronization(Z[:, :0]), ValueError, "band of shape"),
+        (lambda: angular_synchronization(np.complex128(1.0)), ValueError, "band of shape"),
+        (lambda: angular_synchronization(Z, maxiter=0), ValueError, "maxiter"),
+        (lambda: angular_synchronization(Z, block_size=2.5), ValueError, "block_size"),
+        (lambda: angular_synchronization(Z, tol=np.nan), ValueError, "tol"),
+        (lambda: estimate_magnitudes(Z[:, :0]), ValueError, "band of shape"),
+        (lambda: estimate_magnitudes(np.full(Z.shape, "a")), TypeError, "numeric band"),
+        (lambda: PeriodicBandedCholesky(np.full((16, 3), np.nan)), ValueError, "A must be finite"),
+        (lambda: PeriodicBandedCholesky(np.full((16, 3), "a")), TypeError, "numeric band"),
+        (lambda: PeriodicBandedCholesky(np.ones((16, 2))), ValueError, "odd width"),
+        (lambda: RandomFlattening(16, random_state=0).apply(np.float64(1.0)), ValueError, "length 16"),
+        (lambda: RandomFlattening(16, random_state=0).invert(np.full(16, "a")), TypeError, "numeric"),
+        (lambda: add_intensity_noise(np.float64(1.0), 30.0), ValueError, "n_masks, d"),
+        (lambda: add_intensity_noise(b + 1j, 30.0), TypeError, "real"),
+        (lambda: add_intensity_noise(b, "30"), ValueError, "noise_snr_db"),
+        (lambda: local_measurements(x, W, random_state="abc"), TypeError, "random_state"),
+        (lambda: wirtinger_flow(b, W, mu_max="1"), ValueError, "mu_max"),
+        (lambda: wirtinger_flow(b, W, mu_max=-1.0), ValueError, "mu_max"),
+        (lambda: error_reduction(b, W, x0=np.full(16, np.nan)), ValueError, "x0 must be a finite"),
+        (lambda: hio(b, W, beta="1"), ValueError, "beta"),
+        (lambda: scan_positions((-1, 4)), ValueError, "shape must be a pair"),
+        (lambda: scan_positions((2.5, 4)), ValueError, "shape must be a pair"),
+    ]
+    P = exponential_probe(3)
+    I = ptychography_measurements(np.ones((8, 8)), P)
+    cases += [
+        (lambda: ptychography_blockpr(I + 0j, P), TypeError, "intensities must be real"),
+        (lambda: ptychography_blockpr(I, P, sync_radius="3"), ValueError, "sync_radius"),
+        (lambda: ptychography_blockpr(I, P, sync_radius=2.5), ValueError, "sync_radius"),
+        (lambda: ptychography_blockpr(I, P, maxiter=0), ValueError, "maxiter"),
+    ]
+    for call, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            call()
+    assert PeriodicBandedCholesky([[1.0, 4.0, 1.0]] * 16).d == 16  # a nested list (was AttributeError)

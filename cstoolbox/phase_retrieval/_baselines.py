@@ -8,7 +8,7 @@ from ..backend import check_random_state
 from ..exceptions import ConvergenceWarning
 from ..solvers._info import SolverInfo
 from ._lifted import check_intensities
-from ._masks import check_masks
+from ._masks import check_masks, check_real
 from ._operator import LocalOperator, project_magnitudes
 
 __all__ = ["wirtinger_flow", "error_reduction", "hio", "phaselift"]
@@ -37,6 +37,10 @@ def _x0(x0, d, rng, scale, real):
     x0 = np.asarray(x0)
     if x0.shape != (d,):
         raise ValueError(f"x0 must have shape ({d},), got {x0.shape}")
+    if not np.issubdtype(x0.dtype, np.number) or not np.all(np.isfinite(x0)):
+        raise ValueError("x0 must be a finite numeric vector")
+    if real and np.iscomplexobj(x0):
+        raise TypeError("x0 is complex but real=True")
     return x0.astype(np.float64 if real else np.complex128)
 
 
@@ -98,6 +102,9 @@ def wirtinger_flow(b, masks, n_iter=2500, spectral_iter=200, mu_max=0.2, t0=330.
     W, b, d, op = _setup(b, masks)
     n_iter = _pos_int(n_iter, "n_iter")
     spectral_iter = _pos_int(spectral_iter, "spectral_iter")
+    mu_max = check_real(mu_max, "mu_max", 0.0, strict=True)
+    t0 = check_real(t0, "t0", 0.0, strict=True)
+    tol = check_real(tol, "tol", 0.0)
     rng = check_random_state(random_state)
     m = b.size
     nu = float(np.mean(op.symbol))
@@ -162,6 +169,7 @@ def _alternating(b, masks, n_iter, x0, real, random_state, tol, warn, name, beta
     W, b, d, op = _setup(b, masks)
     n_iter = _pos_int(n_iter, "n_iter")
     n_er = _pos_int(n_er, "n_er")
+    tol = check_real(tol, "tol", 0.0)
     rng = check_random_state(random_state)
     amp = np.sqrt(np.maximum(b, 0.0))
     scale = np.sqrt(max(b.sum(), 0.0) / max(float(np.mean(op.symbol)), 1e-300))
@@ -271,7 +279,7 @@ def hio(b, masks, n_iter=600, beta=1.0, n_er=0, x0=None, real=False, random_stat
     >>> info.iterations
     25
     """
-    beta = float(beta)
+    beta = check_real(beta, "beta")
     if not 0.0 < beta <= 2.0:
         raise ValueError(f"beta must be in (0, 2], got {beta}")
     return _alternating(b, masks, n_iter, x0, real, random_state, tol, warn, "hio", beta=beta, n_er=n_er)
@@ -312,11 +320,10 @@ def phaselift(b, masks, epsilon=0.0, solver=None, max_d=160, **solver_options):
     """
     t_start = time.perf_counter()
     W, b, d, op = _setup(b, masks)
+    max_d = _pos_int(max_d, "max_d", 1)
     if d > max_d:
         raise ValueError(f"phaselift is an O(d^3)-per-iteration SDP; d = {d} exceeds max_d = {max_d}")
-    epsilon = float(epsilon)
-    if not epsilon >= 0:
-        raise ValueError(f"epsilon must be >= 0, got {epsilon}")
+    epsilon = check_real(epsilon, "epsilon", 0.0)
     try:
         import cvxpy as cp
         import scipy.sparse as sp

@@ -11,6 +11,35 @@ __all__ = ["exponential_masks", "windowed_fourier_masks", "linear_masks", "rando
            "RandomFlattening"]
 
 
+def check_int(value, name, minimum):
+    """An int ``>= minimum`` (bools, floats and strings refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_real(value, name, minimum=None, strict=False):
+    """A finite real number (``> minimum`` with ``strict``, else ``>= minimum``); bools and strings refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or (minimum is not None and (value <= minimum if strict else value < minimum)):
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum}"
+        raise ValueError(f"{name} must be a finite real{bound}, got {value!r}")
+    return float(value)
+
+
+def check_band(Z, name="Z"):
+    """A Hermitian band in band storage: finite numeric (d, 2 q + 1) with d >= 2 q + 1 (complex128 out)."""
+    Z = np.asarray(Z)
+    if not np.issubdtype(Z.dtype, np.number):
+        raise TypeError(f"{name} must be a numeric band of shape (d, 2 q + 1), got dtype {Z.dtype}")
+    if Z.ndim != 2 or Z.shape[1] % 2 == 0 or Z.shape[0] < Z.shape[1]:
+        raise ValueError(f"{name} must be a band of shape (d, 2 q + 1) with an odd width and d >= 2 q + 1, "
+                         f"got shape {Z.shape}")
+    if not np.all(np.isfinite(Z)):
+        raise ValueError(f"{name} must be finite")
+    return Z
+
+
 def _check_delta(delta, name="delta"):
     if isinstance(delta, (bool, np.bool_)) or not isinstance(delta, (int, np.integer)):
         raise TypeError(f"{name} must be an int >= 2, got {type(delta).__name__}")
@@ -232,8 +261,12 @@ class RandomFlattening:
 
     def _check(self, x):
         x = np.asarray(x)
-        if x.shape[-1] != self.d:
-            raise ValueError(f"expected signals of length {self.d} along the last axis, got {x.shape[-1]}")
+        if not np.issubdtype(x.dtype, np.number):
+            raise TypeError(f"RandomFlattening needs a numeric array, got dtype {x.dtype}")
+        if x.ndim < 1 or x.shape[-1] != self.d:
+            raise ValueError(f"expected signals of length {self.d} along the last axis, got shape {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("RandomFlattening needs finite input")
         return x
 
     def apply(self, x):

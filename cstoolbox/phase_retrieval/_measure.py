@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..backend import check_random_state
-from ._masks import check_masks
+from ._masks import check_masks, check_real
 
 __all__ = ["local_measurements", "add_intensity_noise"]
 
@@ -42,10 +42,15 @@ def add_intensity_noise(b, snr_db, random_state=None):
     ndarray
         ``b + noise`` (intensities may become negative; the solvers accept that).
     """
-    b = np.asarray(b, dtype=np.float64)
-    snr = float(snr_db)
-    if not np.isfinite(snr):
-        raise ValueError(f"noise_snr_db must be finite, got {snr_db}")
+    b = np.asarray(b)
+    if not np.issubdtype(b.dtype, np.number) or np.iscomplexobj(b):
+        raise TypeError(f"intensities b must be real, got dtype {b.dtype}")
+    if b.ndim < 2 or b.shape[-1] == 0 or b.shape[-2] == 0:
+        raise ValueError(f"intensities b must have shape (..., n_masks, d) with n_masks, d >= 1, got {b.shape}")
+    if not np.all(np.isfinite(b)):
+        raise ValueError("intensities b must be finite")
+    b = b.astype(np.float64)
+    snr = check_real(snr_db, "noise_snr_db")
     rng = check_random_state(random_state)
     power = np.mean(b ** 2, axis=(-2, -1), keepdims=True)
     sigma = np.sqrt(power / 10.0 ** (snr / 10.0))
@@ -95,6 +100,7 @@ def local_measurements(x, masks, noise_snr_db=None, random_state=None):
     """
     x = _check_signal(x)
     W = check_masks(masks, x.shape[-1])
+    check_random_state(random_state)  # validated even when unused (noise_snr_db=None)
     b = np.abs(correlate(x, W)) ** 2
     if noise_snr_db is not None:
         b = add_intensity_noise(b, noise_snr_db, random_state)

@@ -11,6 +11,7 @@ from .._jit import njit
 from ..backend import check_random_state
 from ..exceptions import ConditioningWarning, ConvergenceWarning
 from ..solvers._info import SolverInfo
+from ._masks import check_int, check_real
 from ._sync import single_threaded_blas, smallest_eigenpair
 
 __all__ = ["exponential_probe", "scan_positions", "ptychography_measurements", "ptychography_blockpr"]
@@ -65,8 +66,11 @@ def scan_positions(shape, missing_fraction=0.0, random_state=None):
     >>> int(scan_positions((10, 10), 0.2, random_state=0).sum())
     80
     """
-    n1, n2 = (int(v) for v in shape)
-    f = float(missing_fraction)
+    try:
+        n1, n2 = (check_int(v, "shape", 1) for v in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"shape must be a pair of ints >= 1, got {shape!r}") from None
+    f = check_real(missing_fraction, "missing_fraction")
     if not 0.0 <= f < 1.0:
         raise ValueError(f"missing_fraction must be in [0, 1), got {missing_fraction}")
     rng = check_random_state(random_state)
@@ -285,7 +289,14 @@ def ptychography_blockpr(intensities, probe, positions=None, sync="laplacian", s
     True
     """
     t0 = time.perf_counter()
-    I = np.asarray(intensities, dtype=np.float64)
+    I = np.asarray(intensities)
+    if not np.issubdtype(I.dtype, np.number) or np.iscomplexobj(I):
+        raise TypeError(f"intensities must be real, got dtype {I.dtype}")
+    I = I.astype(np.float64, copy=False)
+    sync_radius = check_int(sync_radius, "sync_radius", 1)
+    check_real(tol, "tol", 0.0)
+    check_int(maxiter, "maxiter", 1)
+    check_real(refine_tol, "refine_tol", 0.0)
     if I.ndim != 4:
         raise ValueError(f"intensities must have shape (n1, n2, F1, F2), got {I.shape}")
     n1, n2, F1, F2 = I.shape

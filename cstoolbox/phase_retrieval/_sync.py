@@ -7,6 +7,7 @@ import numpy as np
 import scipy.linalg
 
 from .._jit import njit
+from ._masks import check_band, check_int, check_real
 
 try:  # banded LAPACK gains nothing from threads; oversubscribed BLAS threads slow it down many times
     from threadpoolctl import threadpool_limits as _threadpool_limits
@@ -121,10 +122,9 @@ class PeriodicBandedCholesky:
     """
 
     def __init__(self, A):
+        A = check_band(A, "A")
         d, M = A.shape
         q = (M - 1) // 2
-        if d < M:
-            raise ValueError(f"periodic band needs d >= 2 q + 1 = {M}, got d = {d}")
         self.d, self.q = d, q
         self.dtype = A.dtype
         orig, pos = _fold_order(d)
@@ -297,6 +297,7 @@ def estimate_magnitudes(Z, method="diag"):
     the ``delta`` blocks covering each index.  ``"log"``: least squares on ``log|Z_ij| = log|x_i| +
     log|x_j|`` over the band (a circulant system, solved by FFT).
     """
+    Z = check_band(Z)
     d, M = Z.shape
     q = (M - 1) // 2
     delta = q + 1
@@ -421,6 +422,12 @@ def angular_synchronization(Z, method="laplacian", real=False, tol=1e-13, maxite
     info : dict
         Eigensolver report (empty for ``"greedy"``).
     """
+    Z = check_band(Z)
+    if method not in ("laplacian", "eig", "greedy"):
+        raise ValueError(f"sync must be 'laplacian', 'eig' or 'greedy', got {method!r}")
+    check_real(tol, "tol", 0.0)
+    check_int(maxiter, "maxiter", 1)
+    block_size = check_int(block_size, "block_size", 1)
     g0 = greedy_phases(Z, real=real)
     if real:
         g0 = g0.real
