@@ -57,6 +57,7 @@ import numpy as np
 from .backend import check_random_state
 from .solvers._info import SolverInfo
 from .solvers._projections import _validate_weights
+from .solvers._spgl1 import _check_nonneg
 
 __all__ = [
     "weighted_bpdn", "weights_from_support", "weights_from_supports", "support_from_previous",
@@ -178,7 +179,7 @@ def weights_from_supports(n, supports, omegas):
                          f"and {len(omegas)}")
     w = np.ones(n)
     for j, (s, om) in enumerate(zip(supports, omegas)):
-        om = _check_omega(float(om), f"omegas[{j}]")
+        om = _check_omega(om, f"omegas[{j}]")
         idx = _as_support(s, n, f"supports[{j}]")
         w[idx] = np.minimum(w[idx], om)
     return w
@@ -234,7 +235,12 @@ def top_k_support(x, k):
     >>> top_k_support([0.1, -5.0, 2.0, 0.0], 2)
     array([1, 2])
     """
-    a = np.abs(np.asarray(x).ravel())
+    a = np.asarray(x)
+    if a.dtype.kind not in "biufc":
+        raise TypeError(f"x must be a numeric array, got dtype {a.dtype}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("x contains NaN or inf; the largest entries are undefined")
+    a = np.abs(a.ravel())
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 0:
         raise ValueError(f"k must be a non-negative integer, got {k!r}")
     if k > a.size:
@@ -277,7 +283,7 @@ def synthetic_support_estimate(true_support, n, size, accuracy, random_state=Non
     """
     n = _check_n(n)
     T0 = _as_support(true_support, n, "true_support")
-    if not isinstance(size, numbers.Integral) or size < 0 or size > n:
+    if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 0 or size > n:
         raise ValueError(f"size must be an integer in [0, n={n}], got {size!r}")
     accuracy = _check_omega(accuracy, "accuracy")
     rng = check_random_state(random_state)
@@ -301,10 +307,24 @@ def support_accuracy(estimate, true_support):
     >>> support_accuracy([1, 2, 3, 4], [2, 4, 9])
     0.5
     """
-    est = np.unique(np.asarray(estimate, dtype=np.int64))
+    est = np.unique(_as_indices(estimate, "estimate"))
     if est.size == 0:
         return float("nan")
-    return float(np.intersect1d(est, np.asarray(true_support, dtype=np.int64)).size / est.size)
+    return float(np.intersect1d(est, _as_indices(true_support, "true_support")).size / est.size)
+
+
+def _as_indices(idx, name):
+    """Non-negative integer indices (integer-valued floats allowed; NaN, complex and 2.5 refused)."""
+    s = np.asarray(idx)
+    if s.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if s.dtype.kind not in "iu":
+        if not (s.dtype.kind == "f" and np.all(np.isfinite(s)) and np.all(s == np.round(s))):
+            raise ValueError(f"{name} must be integer indices, got dtype {s.dtype}")
+    s = s.ravel().astype(np.int64)
+    if s.min() < 0:
+        raise ValueError(f"{name} indices must be non-negative, got {s.min()}")
+    return s
 
 
 def recovery_gamma(omega, rho, alpha):
@@ -327,6 +347,11 @@ def recovery_gamma(omega, rho, alpha):
 # ----------------------------------------------------------------------------------------------
 # the solver front end
 # ----------------------------------------------------------------------------------------------
+def _as_problem_matrix(A):
+    """A nested list/tuple is a dense matrix; everything else is passed on as given."""
+    return np.asarray(A) if isinstance(A, (list, tuple)) else A
+
+
 def _n_cols(A):
     shape = getattr(A, "shape", None)
     if shape is None or len(shape) != 2:
@@ -468,11 +493,14 @@ def reweighted_l1(A, y, sigma=0.0, n_passes=4, eps=None, weights=None, solver="s
     3
     """
     t0 = time.perf_counter()
-    if not isinstance(n_passes, numbers.Integral) or n_passes < 0:
+    if not isinstance(n_passes, numbers.Integral) or isinstance(n_passes, bool) or n_passes < 0:
         raise ValueError(f"n_passes must be a non-negative integer, got {n_passes!r}")
-    if eps is not None and (not np.isfinite(eps) or eps <= 0):
-        raise ValueError(f"eps must be positive, got {eps!r}")
-    m, n = int(A.shape[0]), _n_cols(A)
+    if eps is not None and (not isinstance(eps, numbers.Real) or isinstance(eps, bool)
+                            or not np.isfinite(eps) or eps <= 0):
+        raise ValueError(f"eps must be a finite positive real, got {eps!r}")
+    A = _as_problem_matrix(A)
+    n = _n_cols(A)
+    m = int(A.shape[0])
     x, info = weighted_bpdn(A, y, weights, sigma=sigma, solver=solver, tol=tol,
                             max_iter=max_iter, verbose=verbose)
     passes = [info]
@@ -525,7 +553,13 @@ def wspgl1(A, y, sigma=0.0, omega=0.3, energy=0.9, max_support=None, tol=1e-4, m
     """
     from .solvers import spgl1
     omega = _check_omega(omega)
-    m, n = int(A.shape[0]), _n_cols(A)
+    sigma = _check_nonneg(sigma, "sigma", allow_none=False)
+    if max_support is not None and (not isinstance(max_support, numbers.Integral)
+                                    or isinstance(max_support, bool) or max_support < 1):
+        raise ValueError(f"max_support must be None or an integer >= 1, got {max_support!r}")
+    A = _as_problem_matrix(A)
+    n = _n_cols(A)
+    m = int(A.shape[0])
     cap = max(1, m // 2) if max_support is None else int(max_support)
 
     def update(x):

@@ -335,3 +335,39 @@ def test_audio_and_video_demos_quick(tmp_path):
     assert list((tmp_path / "v").glob("montage_*.png"))
     r = next(iter(rv["ratios"].values()))
     assert r["mean_psnr_weighted"] > r["mean_psnr_l1"]
+
+
+def test_bad_input_robustness_sweep():
+    """Each of these crashed (AttributeError/IndexError/UFuncTypeError) or was accepted silently."""
+    from cstoolbox.weighted_l1 import (reweighted_l1, support_accuracy, synthetic_support_estimate,
+                                       top_k_support, weights_from_supports, wspgl1)
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((8, 16))
+    y = A[:, 3].copy()
+    for solve in (lambda M: reweighted_l1(M, y, n_passes=1), lambda M: wspgl1(M, y)):
+        for bad in (None, 3.0):
+            with pytest.raises(TypeError, match="A must be a 2-D matrix"):
+                solve(bad)
+    x_list, _ = wspgl1(A.tolist(), y)  # a nested list is a matrix (was AttributeError)
+    x_arr, _ = wspgl1(A, y)
+    np.testing.assert_array_equal(x_list, x_arr)
+    with pytest.raises(ValueError, match="sigma"):
+        wspgl1(A, y, sigma="1")  # was accepted
+    for cap in (0, 2.5, "3", True):
+        with pytest.raises(ValueError, match="max_support"):
+            wspgl1(A, y, max_support=cap)
+    with pytest.raises(ValueError, match="n_passes"):
+        reweighted_l1(A, y, n_passes=True)
+    with pytest.raises(ValueError, match="eps"):
+        reweighted_l1(A, y, eps="1")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        top_k_support([0.1, np.nan, 2.0], 1)
+    with pytest.raises(TypeError, match="numeric"):
+        top_k_support(np.array(["a", "b"]), 1)
+    for bad in ([1.5, 2.0], [np.nan, 1.0], [1j, 2j]):
+        with pytest.raises(ValueError, match="estimate must be integer indices"):
+            support_accuracy(bad, [1, 2])  # NaN / 1j were cast to int64 with a warning
+    with pytest.raises(ValueError, match="omegas"):
+        weights_from_supports(4, [[0]], [0.5 + 1j])
+    with pytest.raises(ValueError, match="size"):
+        synthetic_support_estimate([0, 1], 10, True, 0.5, random_state=0)
