@@ -92,6 +92,19 @@ def _as_x(x, n):
     return x
 
 
+def _as_real(value, name, positive=False):
+    """A finite real scalar or array as float64 (strings, complex and NaN refused)."""
+    v = np.asarray(value)
+    if v.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {v.dtype}")
+    v = v.astype(np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} contains NaN or inf")
+    if positive and np.any(v <= 0):
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return v
+
+
 def _as_thresholds(thresholds, m, k=None, name="thresholds"):
     """None -> 0; scalar -> constant; (m,) or (m, k) arrays."""
     if thresholds is None:
@@ -329,8 +342,11 @@ def norm_estimate_std(norm, tau, m):
     >>> round(float(norm_estimate_std(1.0, 1.575, 1000) ** 2 * 1000), 2)
     1.64
     """
-    norm = np.asarray(norm, dtype=float)
-    t = np.asarray(tau, dtype=float) / norm
+    norm = _as_real(norm, "norm", positive=True)
+    m_arr = np.asarray(m)
+    if m_arr.dtype.kind not in "iu" or np.any(m_arr < 1):
+        raise ValueError(f"m must be a positive integer (or integers), got {m!r}")
+    t = _as_real(tau, "tau", positive=True) / norm
     p = special.ndtr(t)
     phi = np.exp(-0.5 * t * t) / np.sqrt(2 * np.pi)
     return norm * np.sqrt(p * (1 - p) / m) / (t * phi)
@@ -467,7 +483,7 @@ def lift(A, xi):
            [ 4. ,  5. , -0.5]])
     """
     op = _dec._Measurement(A)
-    xi = np.asarray(xi, dtype=float)
+    xi = _as_real(xi, "xi")
     if xi.shape != (op.m,):
         raise ValueError(f"xi must have shape ({op.m},) to match A, got {xi.shape}")
     if not np.all(np.isfinite(xi)):
@@ -497,16 +513,14 @@ def unlift(u, tau):
     >>> unlift(np.array([0.6, 0.0, 0.8]), 0.5)
     array([0.375, 0.   ])
     """
-    u = np.asarray(u, dtype=float)
+    u = _as_real(u, "u")
     if u.ndim not in (1, 2) or u.shape[0] < 2:
         raise ValueError(f"u must have shape (n + 1,) or (n + 1, k) with n >= 1, got {u.shape}")
     last = u[-1]
     if np.any(~(last > 0)):
         raise ValueError("the last (lifted) coordinate of u must be positive; got "
                          f"{np.atleast_1d(last)[~(np.atleast_1d(last) > 0)][:3].tolist()}")
-    tau = np.asarray(tau, dtype=float)
-    if np.any(~(tau > 0)):
-        raise ValueError(f"tau must be positive, got {tau!r}")
+    tau = _as_real(tau, "tau", positive=True)
     return tau * u[:-1] / last
 
 

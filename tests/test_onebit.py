@@ -391,3 +391,23 @@ def test_solvers_bad_measurement_input_named():
         hamming_mismatch(A, np.full(8, np.nan), y)
     with pytest.raises(ValueError, match="real vector of length 8"):
         hamming_mismatch(A, np.ones(7), y)
+
+
+def test_helpers_bad_input_named():
+    """norm_estimate_std returned inf/NaN for norm=0, m=0, m=-1 and accepted strings; lift/unlift cast
+    complex input with a warning and accepted a string tau."""
+    for kwargs, match in [(dict(norm=0.0), "norm must be positive"), (dict(norm="1"), "norm must be real"),
+                          (dict(tau=0.0), "tau must be positive"), (dict(tau=None), "tau must be real"),
+                          (dict(m=0), "m must be a positive integer"), (dict(m=2.5), "m must be a positive")]:
+        args = dict(norm=1.0, tau=1.575, m=1000) | kwargs
+        with pytest.raises((ValueError, TypeError), match=match):
+            onebit.norm_estimate_std(**args)
+    np.testing.assert_allclose(onebit.norm_estimate_std(np.array([1.0, 2.0]), 1.575, np.array([100, 1000])),
+                               [onebit.norm_estimate_std(1.0, 1.575, 100), onebit.norm_estimate_std(2.0, 1.575, 1000)])
+    A = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(TypeError, match="xi must be real"):
+        onebit.lift(A, np.array([1.0, 1.0, 1.0]) + 1j)
+    with pytest.raises(TypeError, match="u must be real"):
+        onebit.unlift(np.array([0.6, 0.0, 0.8]) + 1j, 0.5)
+    with pytest.raises(TypeError, match="tau must be real"):
+        onebit.unlift(np.array([0.6, 0.0, 0.8]), "0.5")
