@@ -88,7 +88,14 @@ def membership_index(P):
     >>> membership_index(np.array([0.0, 0.0]))
     array([0., 0.])
     """
-    P = np.asarray(P, dtype=np.float64)
+    P = np.asarray(P)
+    if P.dtype.kind not in "biuf":
+        raise TypeError(f"P must hold real frequencies, got dtype {P.dtype}")
+    P = P.astype(np.float64)
+    if P.ndim < 1 or P.shape[-1] < 1:
+        raise ValueError(f"P must have shape (..., G) with G >= 1 classes, got {P.shape}")
+    if not np.all(np.isfinite(P)) or np.any(P < 0):
+        raise ValueError("P must hold finite, non-negative frequencies")
     G = P.shape[-1]
     S = P.sum(axis=-1, keepdims=True)
     # sum_k |P_g - P_k| through sorting: for the value of rank q in sorted order s_(0) <= ... <= s_(G-1),

@@ -437,7 +437,9 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             beta = float(beta)
         if self.block_length is None:
             target = m / _DEFAULT_BLOCKS
-            divisors = [d for d in range(1, m + 1) if m % d == 0]
+            # divisors in O(sqrt(m)) (enumerating 1..m hung for a huge n_components)
+            small = [d for d in range(1, math.isqrt(m) + 1) if m % d == 0]
+            divisors = sorted(set(small) | {m // d for d in small})
             lam = min(divisors, key=lambda d: (abs(d - target), -d))
         else:
             lam = _check_int(self.block_length, "block_length")
@@ -671,6 +673,8 @@ class FastBinaryEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         from .quantizers import pack_codes
         check_is_fitted(self)
+        if not isinstance(packed, (bool, np.bool_)):
+            raise TypeError(f"packed must be True or False, got {packed!r}")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         m = self.n_components
         width = (m + 7) // 8 if packed else m
@@ -1001,6 +1005,8 @@ class SignRandomProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         ndarray of shape (n_samples, n_components) int8, or (n_samples, ceil(n_components/8)) uint8
         """
         check_is_fitted(self)
+        if not isinstance(packed, (bool, np.bool_)):
+            raise TypeError(f"packed must be True or False, got {packed!r}")
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         m = self.n_components
         out = np.empty((X.shape[0], (m + 7) // 8 if packed else m), dtype=np.uint8 if packed else np.int8)

@@ -168,3 +168,15 @@ def test_demo_quick(tmp_path):
     acc = res["accuracy"]
     assert set(acc) >= {"L=1", "L=4", "logistic"}
     assert all(0.2 < v <= 1.0 for row in acc.values() for v in row)   # 10 classes: chance is 0.1
+
+
+@pytest.mark.parametrize("P,exc,match", [
+    (np.float64(0.5), ValueError, "shape"),           # was IndexError
+    (np.array([0.5, np.nan]), ValueError, "finite"),  # NaN frequencies came out as 0
+    (np.array([0.5, -0.1]), ValueError, "non-negative"),
+    (np.array([0.5 + 1j, 0.2]), TypeError, "real"),   # was cast with a ComplexWarning
+    (np.array(["a", "b"]), TypeError, "real"),
+])
+def test_membership_index_bad_input(P, exc, match):
+    with pytest.raises(exc, match=match):
+        membership_index(P)

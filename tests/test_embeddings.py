@@ -357,3 +357,20 @@ def test_demo_quick(tmp_path):
     recall = res["retrieval"]["recall_at_10"]
     assert recall["sd1"][0] > 0.2 and recall["beta"][0] > 0.2
     assert (tmp_path / "results.md").read_text().count("|") > 20
+
+
+def test_bad_input_robustness_sweep():
+    """A huge n_components hung in an O(n_components) divisor search; packed='yes' was accepted."""
+    from cstoolbox.embeddings import _DEFAULT_BLOCKS
+    X = np.random.default_rng(0).standard_normal((20, 16))
+    with pytest.raises(ValueError, match="GiB"):  # refused up front instead of hanging
+        FastBinaryEmbedding(10**12, random_state=0).fit(X)
+    for est in (FastBinaryEmbedding(64, random_state=0).fit(X), SignRandomProjection(64, random_state=0).fit(X)):
+        for packed in ("yes", 2, None):
+            with pytest.raises(TypeError, match="packed must be True or False"):
+                est.transform(X, packed=packed)
+    # the default block length is the one of the old exhaustive divisor search
+    for m in (64, 97, 360, 720, 1000, 1024):
+        divisors = [d for d in range(1, m + 1) if m % d == 0]
+        expected = min(divisors, key=lambda d: (abs(d - m / _DEFAULT_BLOCKS), -d))
+        assert FastBinaryEmbedding(m, random_state=0).fit(X).block_length_ == expected
