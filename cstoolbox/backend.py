@@ -95,6 +95,8 @@ def check_random_state(random_state):
     TypeError
         For anything else (floats, strings, ...).
     """
+    if isinstance(random_state, (bool, np.bool_)):  # True would silently be the seed 1
+        raise TypeError(f"random_state must be None, an int or a numpy.random.Generator, got {random_state!r}")
     if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
         if random_state is not None and random_state < 0:
             raise ValueError(f"random_state must be a non-negative int, got {random_state}")

@@ -31,7 +31,7 @@ def test_check_random_state_generator_passthrough_and_legacy():
     assert isinstance(check_random_state(None), np.random.Generator)
 
 
-@pytest.mark.parametrize("bad", [1.5, "0", [1]])
+@pytest.mark.parametrize("bad", [1.5, "0", [1], True, np.bool_(False)])  # a bool is not a seed
 def test_check_random_state_rejects(bad):
     with pytest.raises(TypeError, match="random_state"):
         check_random_state(bad)
