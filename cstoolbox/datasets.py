@@ -298,6 +298,12 @@ def _resolve_frames(frames, total):
     return np.where(idx < 0, idx + total, idx).astype(np.int64)
 
 
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _check_size(size):
     if size is None:
         return None
@@ -391,10 +397,16 @@ def load_video(name="carphone", frames=None, gray=True, size=None, dtype=np.floa
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     size = _check_size(size)
+    gray = _check_bool(gray, "gray")
     idx = _resolve_frames(frames, entry["frames"])
     stop = int(idx.max()) + 1
+    if size is not None:  # a huge size is refused here instead of failing inside the decoder
+        from .operators._ensembles import _check_memory  # noqa: PLC0415
+
+        _check_memory((stop + idx.size * dtype.itemsize) * size[0] * size[1] * (1 if gray else 3),
+                      f"load_video(size={size}) for {stop} frame(s)")
     path = source_path(name)
-    raw = _cached_video(name, path, entry, stop, bool(gray), size)
+    raw = _cached_video(name, path, entry, stop, gray, size)
     out = np.asarray(raw[idx], dtype=dtype)
     out /= 255.0
     return out
@@ -517,6 +529,7 @@ def load_audio(name="bigbuckbunny", mono=True, dtype=np.float64):
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     entry = _VIDEOS[name]
+    mono = _check_bool(mono, "mono")
     path = source_path(name)
     av = _import_av()
     prefix = f"{name}-{entry['sha256'][:16]}-audio-av{av.__version__}-v{_CACHE_FORMAT}"

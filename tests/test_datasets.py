@@ -319,6 +319,9 @@ def test_images_match_scikit_learn_loader():
     (dict(size=(1, 5)), ValueError, "size must be"),
     (dict(size=7), TypeError, "size must be"),
     (dict(dtype=np.int32), ValueError, "float32 or float64"),
+    (dict(gray="yes"), TypeError, "gray must be True or False"),   # was truthy
+    (dict(gray=None), TypeError, "gray must be True or False"),    # was RGB
+    (dict(size=(10**6, 10**6)), ValueError, "GiB"),                # was av.error.ArgumentError
 ])
 def test_load_video_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -336,3 +339,6 @@ def test_other_bad_input():
         source_path("lena")
     with pytest.raises(ValueError, match="float32 or float64"):
         load_images(dtype=int)
+    for mono in ("yes", None, 2):
+        with pytest.raises(TypeError, match="mono must be True or False"):
+            load_audio(mono=mono)
