@@ -332,6 +332,8 @@ def test_prox_and_projection_bad_input():
         prox_l2(np.ones(3), "1")
     with pytest.raises(ValueError, match="center of shape"):
         project_l2_ball(np.ones(3), 1.0, center=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="center of shape"):
+        project_l2_ball(np.ones(3), 1.0, center=np.ones(2))  # was numpy's broadcast error
     with pytest.raises(ValueError, match="k must be"):
         hard_threshold(np.ones(3), True)
     with pytest.raises(TypeError, match="out must be a NumPy array"):

@@ -222,8 +222,13 @@ def project_l2_ball(x, radius, center=None):
     x = _check_x(x)
     radius = float(_check_real(radius, "radius"))
     c = 0 if center is None else _check_x(center, "center")
-    if center is not None and np.broadcast_shapes(c.shape, x.shape) != x.shape:
-        raise ValueError(f"center of shape {c.shape} does not broadcast to x of shape {x.shape}")
+    if center is not None:
+        try:
+            ok = np.broadcast_shapes(c.shape, x.shape) == x.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"center of shape {c.shape} does not broadcast to x of shape {x.shape}")
     d = x - c
     nrm = float(np.linalg.norm(d.ravel()))
     if nrm <= radius:
