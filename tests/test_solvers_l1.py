@@ -348,3 +348,15 @@ def test_prox_and_projection_bad_input():
         admm_bpdn(np.eye(3), np.ones(3), step_ratio=0.0)
     # float32 still kept by the prox maps
     assert soft_threshold(np.ones(3, np.float32), 0.5).dtype == np.float32
+
+
+def test_cvx_weighted_lasso_complex_matches_fista():
+    """Complex data: cvxpy's default QP pick (OSQP) cannot take |x_i| cones and returned (None, 'error')."""
+    A, b, x, T, sigma = _problem(True, seed=6, noise=0.05)
+    lam = 0.02
+    xc, ic = cvx_weighted_lasso(A, b, lam)
+    assert ic.status == "converged" and xc is not None
+    xf, inf = fista(A, b, lam=lam, tol=1e-10, max_iter=20000)
+    assert inf.converged and np.linalg.norm(xf - xc) <= 1e-4 * np.linalg.norm(xc)
+    with pytest.raises(ValueError, match="lam"):
+        cvx_weighted_lasso(A, b, "0.1")

@@ -126,11 +126,15 @@ def cvx_weighted_lasso(A, b, lam, weights=None, solver=None, **solver_options):
     """
     import cvxpy as cp
     t0 = time.perf_counter()
-    if not np.isfinite(lam) or lam < 0:
+    if isinstance(lam, (bool, np.bool_)) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
         raise ValueError(f"lam must be a finite non-negative real, got {lam!r}")
     M, b, w, cplx = _setup(A, b, weights)
     x = cp.Variable(M.shape[1], complex=cplx)
     obj = cp.Minimize(0.5 * cp.sum_squares(M @ x - b) + lam * cp.sum(cp.multiply(w, cp.abs(x))))
+    if solver is None and cplx and "CLARABEL" in cp.installed_solvers():
+        # |x_i| of a complex x is a second-order cone; cvxpy's default pick for this QP-shaped
+        # problem (OSQP) cannot take cones and failed with status 'error'
+        solver = cp.CLARABEL
     return _solve(cp.Problem(obj), solver, "cvxpy", x, M, b, w, t0, **solver_options)
 
 
