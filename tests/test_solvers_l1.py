@@ -360,3 +360,12 @@ def test_cvx_weighted_lasso_complex_matches_fista():
     assert inf.converged and np.linalg.norm(xf - xc) <= 1e-4 * np.linalg.norm(xc)
     with pytest.raises(ValueError, match="lam"):
         cvx_weighted_lasso(A, b, "0.1")
+
+
+def test_byte_swapped_input_reaches_the_kernels_natively():
+    """Big-endian arrays (e.g. from a FITS/HDF5 file) made numba raise a TypingError."""
+    x = np.array([3.0, -0.5, 2.0, 0.1])
+    xb = x.astype(">f8")
+    np.testing.assert_array_equal(soft_threshold(xb, 0.5), soft_threshold(x, 0.5))
+    np.testing.assert_array_equal(soft_threshold(xb.astype(">c16"), 0.5), soft_threshold(x + 0j, 0.5))
+    np.testing.assert_array_equal(project_weighted_l1_ball(xb, 1.0), project_weighted_l1_ball(x, 1.0))

@@ -211,6 +211,8 @@ def _validate_vector(x, name="x"):
         raise ValueError(f"{name} must be 1-D, got shape {x.shape}")
     if x.dtype.kind in "biu" or x.dtype == np.float16:
         x = x.astype(np.float64)
+    elif not x.dtype.isnative:  # byte-swapped input: the numba kernels need native order
+        x = x.astype(x.dtype.newbyteorder("="))
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or inf")
     return np.ascontiguousarray(x)

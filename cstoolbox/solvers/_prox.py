@@ -61,6 +61,8 @@ def _check_x(x, name="x"):
         x = x.astype(np.float64)
     elif x.dtype == np.float16:
         x = x.astype(np.float32)
+    elif not x.dtype.isnative:  # byte-swapped input: the numba kernels need native order
+        x = x.astype(x.dtype.newbyteorder("="))
     if not np.isfinite(x).all():  # NaN would come out as a plausible 0 (|NaN| > t is False)
         raise ValueError(f"{name} contains NaN or inf")
     return x
