@@ -388,6 +388,17 @@ def test_bad_input_raises_naming_the_argument():
         (lambda: ptychography_blockpr(I, P, sync_radius=2.5), ValueError, "sync_radius"),
         (lambda: ptychography_blockpr(I, P, maxiter=0), ValueError, "maxiter"),
     ]
+    from cstoolbox.phase_retrieval import smallest_eigenpair
+    band = np.tile([-1.0, 2.5, -1.0], (16, 1))
+    V0 = rng.standard_normal((16, 2))
+    cases += [  # V0 errors were IndexError / LinAlgError; NaN V0, maxiter=0 and tol="1" ran on
+        (lambda: smallest_eigenpair(band, V0[:5]), ValueError, "V0 has 5 rows"),
+        (lambda: smallest_eigenpair(band, V0[:, 0]), ValueError, "V0 must be a numeric"),
+        (lambda: smallest_eigenpair(band, np.full((16, 2), np.nan)), ValueError, "V0 must be finite"),
+        (lambda: smallest_eigenpair(band, V0, maxiter=0), ValueError, "maxiter"),
+        (lambda: smallest_eigenpair(band, V0, tol="1"), ValueError, "tol"),
+        (lambda: smallest_eigenpair(band, V0, scale=np.nan), ValueError, "scale"),
+    ]
     for call, exc, match in cases:
         with pytest.raises(exc, match=match):
             call()

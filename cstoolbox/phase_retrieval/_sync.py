@@ -215,6 +215,19 @@ def smallest_eigenpair(A, V0, tol=1e-13, maxiter=60, factorization=None, matvec=
         ``eigenvalue``, ``iterations``, ``residual`` (relative), ``converged``, ``n_factor``, ``n_solve``,
         ``shifts`` and ``residuals`` per iteration.
     """
+    V0 = np.asarray(V0)
+    if not np.issubdtype(V0.dtype, np.number) or V0.ndim != 2 or V0.shape[1] < 1:
+        raise ValueError(f"V0 must be a numeric (d, p) block with p >= 1, got shape {V0.shape} and dtype {V0.dtype}")
+    if not np.all(np.isfinite(V0)) or not np.any(V0[:, 0]):
+        raise ValueError("V0 must be finite with a nonzero first column")
+    check_real(tol, "tol", 0.0)
+    check_int(maxiter, "maxiter", 1)
+    if scale is not None:
+        scale = check_real(scale, "scale", 0.0)
+    if factorization is None or matvec is None:
+        A = check_band(A, "A")
+        if V0.shape[0] != A.shape[0]:
+            raise ValueError(f"V0 has {V0.shape[0]} rows but the band A has d = {A.shape[0]}")
     if factorization is None:
         factorization = PeriodicBandedCholesky(A)
     if matvec is None:
