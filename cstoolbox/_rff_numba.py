@@ -121,6 +121,33 @@ def row_seeds(key, hashes, out):
 
 
 @njit
+def _write_back(tile, dst, r0, nrows, c0, nc):
+    """dst[r0 + g, c0 + c] = tile[c, g] for g < nrows, c < nc: the transposing write-back of a
+    tile. A compile-time trip count (full tiles of 16, 8 or 4 columns: lambda = 1, 2, 4) lets
+    LLVM vectorize the inner loop (measured 2x faster than the variable-length loop)."""
+    if nc == 16:
+        for g in range(nrows):
+            row = r0 + g
+            for c in range(16):
+                dst[row, c0 + c] = tile[c, g]
+    elif nc == 8:
+        for g in range(nrows):
+            row = r0 + g
+            for c in range(8):
+                dst[row, c0 + c] = tile[c, g]
+    elif nc == 4:
+        for g in range(nrows):
+            row = r0 + g
+            for c in range(4):
+                dst[row, c0 + c] = tile[c, g]
+    else:
+        for g in range(nrows):
+            row = r0 + g
+            for c in range(nc):
+                dst[row, c0 + c] = tile[c, g]
+
+
+@njit(nogil=True)
 def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
            beta, coefs, taps, seeds, ubits, v, out, codes, want_out, want_codes, bad):
     m = PT.shape[1]
@@ -283,15 +310,9 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
                 b_next += 1
         # ---- write the tile back, row by row (contiguous)
         if want_out:
-            for g in range(nrows):
-                row = r0 + g
-                for bl in range(nb):
-                    out[row, b_first + bl] = obuf[bl, g]
+            _write_back(obuf, out, r0, nrows, b_first, nb)
         if want_codes:
-            for g in range(nrows):
-                row = r0 + g
-                for j in range(nj):
-                    codes[row, i0 + j] = ctile[j, g]
+            _write_back(ctile, codes, r0, nrows, i0, nj)
     # an unstable recursion that overflowed leaves a non-finite state (inf - inf = NaN sticks)
     for g in range(nrows):
         if not (np.isfinite(u1[g]) and np.isfinite(u2[g]) and np.isfinite(u3[g])):
@@ -302,7 +323,7 @@ def _group(PT, r0, nrows, offset, apply_cos, scale, scheme, step, K,
                     bad[0] = True
 
 
-@njit
+@njit(nogil=True)
 def to_blocks(Z, out):
     """out[b, i, g] = Z[b * LANES + g, i], zero padded: rows (rows, m) to the blocked layout,
     in tiles of 64 features (NumPy's transposing copy of large arrays is several times slower)."""
@@ -334,7 +355,7 @@ def from_blocks(P, out):
                     out[r0 + g, i] = P[blk, i, g]
 
 
-@njit
+@njit(nogil=True)
 def quantize_condense_serial(PT, n, offset, apply_cos, scale, scheme, step, K, beta, coefs, taps,
                              seeds, ubits, v, out, codes, want_out, want_codes):
     """:func:`quantize_condense` in the calling thread (small chunks, busy machines)."""

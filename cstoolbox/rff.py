@@ -35,6 +35,7 @@ import math
 import numbers
 import warnings
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -83,6 +84,11 @@ class _blas_single_thread:
         if self._ctx is not None:
             self._ctx.restore_original_limits()
         return False
+
+
+def _numba_threads():
+    """numba's thread count for the calling thread (``numba.set_num_threads``)."""
+    return numba.get_num_threads()
 
 
 def _is_int(v):
@@ -537,18 +543,23 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return W, b
 
     @staticmethod
-    def _product_blocks(Xc, W, dtype):
+    def _product_blocks(Xc, W, dtype, out=None, offset=None):
         """``X W`` of a chunk in blocks of ``LANES`` rows, transposed: array (blocks, m, LANES).
 
         Block ``b`` is ``(X[b L:(b+1) L] W)^T``, computed by BLAS as ``W^T X_b^T`` (the last
         block zero padded), so the fused kernel reads the features of neighbouring rows
         contiguously; every path (fused or not) uses this one product, hence the same bits.
+        ``out``: an array of that shape to fill (else allocated). ``offset`` (m,): when given,
+        ``cos(block + offset)`` is taken block by block right after each product (while the
+        1-2 MiB block is still in the core's L2 cache), elementwise the same values as the
+        whole-chunk ``z += b; cos(z)`` of :meth:`_cos_features_blocks`.
         """
         from ._rff_numba import LANES
         rows, m = Xc.shape[0], W.shape[1]
         nb = -(-rows // LANES)
-        P = np.empty((nb, m, LANES), dtype=dtype)
+        P = np.empty((nb, m, LANES), dtype=dtype) if out is None else out[:nb]
         Wt = W.T
+        bcol = None if offset is None else offset[:, None]
         for blk in range(nb):
             Xb = Xc[blk * LANES:(blk + 1) * LANES]
             if sp.issparse(Xb):
@@ -557,12 +568,16 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                     Pb = Pb.toarray()
                 Pb = np.asarray(Pb, dtype=dtype).T
             elif Xb.shape[0] == LANES:
+                Pb = None
                 np.dot(Wt, Xb.T, out=P[blk])
-                continue
             else:
                 Pb = np.dot(Wt, Xb.T)
-            P[blk, :, :Pb.shape[1]] = Pb
-            P[blk, :, Pb.shape[1]:] = 0.0
+            if Pb is not None:
+                P[blk, :, :Pb.shape[1]] = Pb
+                P[blk, :, Pb.shape[1]:] = 0.0
+            if bcol is not None:
+                np.add(P[blk], bcol, out=P[blk])
+                np.cos(P[blk], out=P[blk])
         return P
 
     def _cos_features_blocks(self, Xc, dtype):
@@ -704,36 +719,84 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         ubits = 24 if dtype == np.float32 else 53
         key = self._rounding_key if key is None else key
         chunks = list(self._chunks(n))
-        # Short BLAS calls (one per 128-row block) between long numba passes: OpenBLAS's idle
-        # workers would spin through every pass (measured: about one core of CPU time, taken
-        # from the kernel's own threads), so a multi-chunk transform runs BLAS single-threaded.
+        pipelined = (not fuse_cos) and len(chunks) > 1 and _numba_threads() >= 2
+        args = (dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps, stochastic, ubits, key,
+                kern, out, codes, want_out, want_codes)
+        # Multi-chunk inputs run BLAS single-threaded (threadpoolctl, restored afterwards):
+        # (1) OpenBLAS's float32 GEMM gives other bits with one thread than with several (4 % of
+        # the values of this product differ in the last place; float64 agrees), and a
+        # multi-chunk transform has always used the single-threaded bits, which the codes of
+        # every measured figure come from; (2) short BLAS calls (one per 128-row block) between
+        # long numba passes leave OpenBLAS's idle workers spinning through every pass (measured:
+        # about one core of CPU time, taken from the kernel's own threads).
         with _blas_single_thread(len(chunks) > 1):
-            for sl in chunks:
-                self._run_chunk(X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
-                                stochastic, ubits, key, kern, out, codes, want_out,
-                                want_codes)
+            if pipelined:
+                self._run_pipelined(X, chunks, args)
+            else:
+                for sl in chunks:
+                    P, seeds = self._chunk_input(X, sl, *args[:-5])
+                    self._check_bad(kern.launch(P, sl.stop - sl.start,
+                                                *self._kernel_args(sl, seeds, *args)))
         return out, codes
 
-    def _run_chunk(self, X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
-                   stochastic, ubits, key, kern, out, codes, want_out, want_codes):
-        """One chunk of :meth:`_run`: the product (or raw features), then the fused kernel."""
-        a = self.alphabet_
+    def _run_pipelined(self, X, chunks, args):
+        """Two-stage pipeline over the chunks (float32 and raw inputs, >= 2 numba threads): the
+        calling thread computes the product and NumPy's cosine of chunk k + 1 while one worker
+        thread runs the fused kernel (numba, GIL released) on chunk k, double buffered. For
+        float32 the two stages cost about the same (BLAS + cos ~ 2.5 ns a value, kernel
+        1-2 ns), so both cores stay busy; the kernel gets ``numba threads - 1`` threads."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        kern = args[13]
+        threads = _numba_threads()
         m = int(self.n_components)
+        rows_max = max(sl.stop - sl.start for sl in chunks)
+        nblk = -(-rows_max // kern.LANES)
+        bufs = [np.empty((nblk, m, kern.LANES), dtype=args[0]) for _ in range(2)]
+
+        def kernel(P, rows, kargs):
+            numba.set_num_threads(max(1, threads - 1))    # thread-local setting
+            return kern.launch(P, rows, *kargs)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = None
+            for c, sl in enumerate(chunks):
+                P, seeds = self._chunk_input(X, sl, *args[:-5], buf=bufs[c % 2])
+                if pending is not None:
+                    self._check_bad(pending.result())
+                pending = pool.submit(kernel, P, sl.stop - sl.start,
+                                      self._kernel_args(sl, seeds, *args))
+            self._check_bad(pending.result())
+
+    def _chunk_input(self, X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
+                     stochastic, ubits, key, buf=None):
+        """The kernel's input for one chunk: the blocked product (float64: the kernel adds the
+        offset and takes the cosine), ``cos(XW + xi)`` (float32) or the blocked raw features,
+        and the per-row seeds of stochastic rounding."""
+        from . import _rff_numba as kern
         rows = sl.stop - sl.start
         if raw:
             Zc = np.ascontiguousarray(X[sl], dtype=dtype)
-            P = np.empty((-(-rows // kern.LANES), m, kern.LANES), dtype=dtype)
+            nb = -(-rows // kern.LANES)
+            P = (np.empty((nb, Zc.shape[1], kern.LANES), dtype=dtype) if buf is None
+                 else buf[:nb])
             kern.to_blocks(Zc, P)
         elif fuse_cos:
-            P = self._product_blocks(X[sl], W, dtype)
+            P = self._product_blocks(X[sl], W, dtype, out=buf)
         else:
-            P = self._cos_features_blocks(X[sl], dtype)
+            P = self._product_blocks(X[sl], W, dtype, out=buf, offset=b)
         seeds = self._row_seeds(X[sl], key) if stochastic else np.zeros(0, dtype=np.uint64)
-        bad = kern.launch(
-            P, rows, b, fuse_cos, scale, scheme, float(a.step), float(a.K),
-            float(self.beta_ or 0.0), coefs, taps, seeds, ubits, v,
-            out[sl] if want_out else out, codes[sl] if want_codes else codes,
-            want_out, want_codes)
+        return P, seeds
+
+    def _kernel_args(self, sl, seeds, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
+                     stochastic, ubits, key, kern, out, codes, want_out, want_codes):
+        """Arguments of ``_rff_numba.launch`` after ``(P, rows)`` for the chunk ``sl``."""
+        a = self.alphabet_
+        return (b, fuse_cos, scale, scheme, float(a.step), float(a.K), float(self.beta_ or 0.0),
+                coefs, taps, seeds, ubits, v, out[sl] if want_out else out,
+                codes[sl] if want_codes else codes, want_out, want_codes)
+
+    def _check_bad(self, bad):
         if bad:
             raise FloatingPointError(
                 f"QuantizedRFF ({self.method}, order {self.order}, levels {self.levels}): the "

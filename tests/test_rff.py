@@ -498,3 +498,50 @@ def test_fused_kernel_sparse_input_bit_identical():
         tr = QuantizedRFF(n_components=128, gamma=0.3, random_state=1, **params).fit(Xs)
         np.testing.assert_array_equal(tr.transform(Xs), tr._transform_reference(Xs))
         np.testing.assert_array_equal(tr.transform_codes(Xs), tr._transform_codes_reference(Xs))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_pipeline_bit_identical(dtype, monkeypatch):
+    """The two-stage pipeline (product and NumPy cos of chunk k + 1 in the calling thread, the
+    kernel on chunk k in a worker thread; float32 and raw inputs with >= 2 numba threads) gives
+    the reference's bits, over several chunks, double-buffered, with a partial last chunk."""
+    import cstoolbox.rff as rff
+    X = _data(n=700, d=7, seed=5, dtype=dtype)
+    monkeypatch.setattr(rff, "_CHUNK_ELEMENTS", 300 * 130)   # chunks of 130 rows: 128 + 2
+    calls = []
+    real = QuantizedRFF._run_pipelined
+    monkeypatch.setattr(QuantizedRFF, "_run_pipelined",
+                        lambda self, *a: calls.append(1) or real(self, *a))
+    monkeypatch.setattr(rff, "_numba_threads", lambda: 2)
+    for params in (dict(order=2, levels=2, block_length=1), dict(order=1, levels=4),
+                   dict(method="beta", beta=1.5, levels=2, block_length=4),
+                   dict(method="stochastic", levels=4)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QuantizerInstabilityWarning)
+            tr = QuantizedRFF(n_components=300, gamma=0.4, random_state=1, **params).fit(X)
+        n_calls = len(calls)
+        F, C = tr.transform(X), tr.transform_codes(X)
+        assert len(calls) == n_calls + (2 if dtype == np.float32 else 0)   # float64: cos fused
+        np.testing.assert_array_equal(F, tr._transform_reference(X))
+        np.testing.assert_array_equal(C, tr._transform_codes_reference(X))
+        Z = tr.raw_features(X)
+        n_calls = len(calls)
+        FZ = tr.transform_features(Z)                                 # raw path: pipelined
+        assert len(calls) == n_calls + 1
+        if params.get("method") != "stochastic":
+            np.testing.assert_array_equal(FZ, F)
+
+
+def test_fused_pipeline_reports_overflow(monkeypatch):
+    """An overflow in the worker thread's kernel reaches the caller as FloatingPointError."""
+    import cstoolbox.rff as rff
+    monkeypatch.setattr(rff, "_CHUNK_ELEMENTS", 64 * 200)
+    monkeypatch.setattr(rff, "_numba_threads", lambda: 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizerInstabilityWarning)
+        tr = QuantizedRFF(n_components=64, levels=4, order=2, block_length=1, gamma=0.5,
+                          random_state=0).fit(_data(n=10, d=3))
+    tr.input_scale_ = 1e308          # drives the second-order greedy recursion to inf
+    Z = np.full((600, 64), 0.9)                          # raw float64: pipelined
+    with pytest.raises(FloatingPointError, match="overflowed"):
+        tr.transform_features(Z)
