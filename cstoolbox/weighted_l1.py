@@ -339,8 +339,8 @@ def recovery_gamma(omega, rho, alpha):
     """
     omega = _check_omega(omega)
     alpha = _check_omega(alpha, "accuracy alpha")
-    if not np.isfinite(rho) or rho < 0:
-        raise ValueError(f"rho must be non-negative, got {rho!r}")
+    if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not np.isfinite(rho) or rho < 0:
+        raise ValueError(f"rho must be a finite non-negative real, got {rho!r}")
     return float(omega + (1.0 - omega) * np.sqrt(1.0 + rho - 2.0 * alpha * rho))
 
 

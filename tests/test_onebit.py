@@ -391,6 +391,8 @@ def test_solvers_bad_measurement_input_named():
         hamming_mismatch(A, np.full(8, np.nan), y)
     with pytest.raises(ValueError, match="real vector of length 8"):
         hamming_mismatch(A, np.ones(7), y)
+    with pytest.raises(ValueError, match="tol must be a finite"):
+        biht(A, y, 2, tol=np.inf)  # stopped at once and reported 'converged'
 
 
 def test_helpers_bad_input_named():

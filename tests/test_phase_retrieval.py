@@ -387,6 +387,8 @@ def test_bad_input_raises_naming_the_argument():
         (lambda: ptychography_blockpr(I, P, sync_radius="3"), ValueError, "sync_radius"),
         (lambda: ptychography_blockpr(I, P, sync_radius=2.5), ValueError, "sync_radius"),
         (lambda: ptychography_blockpr(I, P, maxiter=0), ValueError, "maxiter"),
+        (lambda: ptychography_measurements(np.ones((8, 8)), P, random_state="abc"), TypeError, "random_state"),
+        (lambda: ptychography_measurements(np.ones((8, 8)), P, noise_snr_db="30"), ValueError, "noise_snr_db"),
     ]
     from cstoolbox.phase_retrieval import smallest_eigenpair
     band = np.tile([-1.0, 2.5, -1.0], (16, 1))

@@ -371,3 +371,7 @@ def test_bad_input_robustness_sweep():
         weights_from_supports(4, [[0]], [0.5 + 1j])
     with pytest.raises(ValueError, match="size"):
         synthetic_support_estimate([0, 1], 10, True, 0.5, random_state=0)
+    from cstoolbox.weighted_l1 import recovery_gamma
+    for rho in (True, "1"):
+        with pytest.raises(ValueError, match="rho"):
+            recovery_gamma(0.5, rho, 0.5)

@@ -290,8 +290,8 @@ def _biht_core(name, A, y, sparsity, step, max_iter, tol, x0, force_support, nor
     force = _check_force(force_support, op.n)
     s = _check_sparsity(sparsity, op.n, force)
     max_iter = _check_positive_int(max_iter, "max_iter")
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 <= tol < np.inf:
+        raise ValueError(f"tol must be a finite non-negative number, got {tol!r}")
     mu = np.sqrt(2 * np.pi) / (op.m * op.entry_rms()) if step is None else _check_positive_float(step, "step")
     if x0 is None:
         x = _normalize(_hard_threshold(op.rmv(yv), s, force))
