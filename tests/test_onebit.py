@@ -393,6 +393,8 @@ def test_solvers_bad_measurement_input_named():
         hamming_mismatch(A, np.ones(7), y)
     with pytest.raises(ValueError, match="tol must be a finite"):
         biht(A, y, 2, tol=np.inf)  # stopped at once and reported 'converged'
+    with pytest.raises(ValueError, match="only applies to method='cvxpy'"):
+        plan_vershynin_lp(A, y, solver="nope")  # was ignored
 
 
 def test_helpers_bad_input_named():

@@ -692,6 +692,8 @@ def plan_vershynin_lp(A, y, method="cutting-plane", solver=None, initial_rows=No
     yv = _check_signs(y, op.m)
     if method not in _LP_METHODS:
         raise ValueError(f"method must be one of {_LP_METHODS}, got {method!r}")
+    if solver is not None and method != "cvxpy":  # was silently ignored
+        raise ValueError(f"solver={solver!r} only applies to method='cvxpy', got method={method!r}")
     max_rounds = _check_positive_int(max_rounds, "max_rounds")
     M = op.dense()
     m, n = op.m, op.n
