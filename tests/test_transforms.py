@@ -252,7 +252,9 @@ def test_fwht_from_worker_threads_is_serial_under_unsafe_threading_layer(monkeyp
     calls = []
     real_parallel = kernels.fwht_parallel
     monkeypatch.setattr(numba, "threading_layer", lambda: "workqueue")
-    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    # fwht reads the thread count through the function cached with its kernels (numba's own
+    # get_num_threads is 1 under NUMBA_NUM_THREADS=1, which would make the main-thread call serial)
+    monkeypatch.setattr(_fwht, "_kernels", (kernels, lambda: 2))
     monkeypatch.setattr(kernels, "fwht_parallel", lambda *a: calls.append(a) or real_parallel(*a))
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda _: fwht(x), range(4)))
