@@ -19,10 +19,13 @@ Three algorithms, chosen by ``method`` in :func:`shaped_basis_pursuit`:
     Eliminating ``w = S^-1 (A z - q)`` gives basis pursuit denoising with ``B = S^-1 A``,
     ``b = S^-1 q``.  We follow the exact Lasso homotopy path (LARS with sign changes) from
     ``λ = ||B^T b||_inf`` down to the point where ``||B z - b||_2 = bound``.  Each breakpoint
-    costs two fast operator applications (``A`` / ``A^T``) and two banded solves; the active
-    columns ``S^-1 A_T`` are kept densely (``m × |T|``).  The stop is verified by the KKT
-    conditions (``||B^T ρ||_inf <= λ`` off the support), so the result is the exact minimizer up
-    to round-off.
+    costs one or two fast operator applications (``A^T``, plus ``A`` when a column enters) and
+    banded solves; the active columns ``A_T`` and ``S^-1 A_T`` are kept densely (``m × |T|``).
+    ``B`` has a condition number growing like ``m^r``: the residual is recomputed from
+    ``S^-1 (q - A_T z_T)`` at every breakpoint (never ``b - B_T z_T``), and a Newton corrector
+    keeps the iterate on the exact path (see :func:`_homotopy`).  The stop is verified by the
+    KKT conditions (``||B^T ρ||_inf <= λ`` off the support, ``B_T^T ρ = λ sign(z_T)``) up to the
+    correlations' round-off floor, so the result is the exact minimizer up to round-off.
 ``"lp"`` (ℓinf constraint, no noise variable)
     The problem is the linear program ``min ||z||_1 s.t. |B z - b| <= bound``.  Only about
     ``|T|`` of its ``2m`` inequalities are active at a vertex, so we solve it by row (and,
@@ -350,10 +353,10 @@ class _Shaped:
         return np.asarray(self.A.rmatvec(self.S.solve_adjoint(y)), dtype=np.float64)
 
 
-def _solve_gram(Bt, rhs, G=None):
+def _solve_gram(Bt, rhs, G=None, refine=True):
     """Solve ``(Bt^T Bt) d = rhs`` (|T| small; ``rhs`` of shape ``(k,)`` or ``(k, p)``).
 
-    Jacobi-scaled Cholesky + one step of iterative refinement through ``Bt`` (not ``G``).
+    Jacobi-scaled Cholesky + (``refine``) one step of iterative refinement through ``Bt``.
     ``G`` is the Gram matrix when the caller maintains it.  Falls back to a QR least-squares
     solve when the scaled Gram matrix is not numerically positive definite.
     """
@@ -366,6 +369,8 @@ def _solve_gram(Bt, rhs, G=None):
         cf = sla.cho_factor(Gs, check_finite=False)
         solve = lambda v: sla.cho_solve(cf, v / sc, check_finite=False) / sc  # noqa: E731
         d = solve(rhs)
+        if not refine:
+            return d
         return d + solve(rhs - Bt.T @ (Bt @ d))  # iterative refinement through Bt (not G)
     except np.linalg.LinAlgError:
         if Bt.shape[1] > Bt.shape[0]:
@@ -471,10 +476,12 @@ def _homotopy(B, q, b, sigma, tol, max_iter, verbose):
     * the residual is recomputed at every breakpoint in the operator's domain,
       ``ρ = S^-1 (q - A_T z_T)``, never as ``b - B_T z_T``: ``b = S^-1 q`` is ``~ m^r`` times
       larger than ``ρ``, and its rounding would swamp the correlations ``c = B^T ρ``;
-    * predictor-corrector: before each step the drift of the active correlations from
-      ``λ s_T`` is removed by a Newton step on the active set, ``z_T += G^-1 (c_T - λ s_T)``
-      (the step starts again from the exact path, so round-off does not accumulate over
-      thousands of breakpoints while ``λ`` falls by orders of magnitude);
+    * predictor-corrector: before each step a drift of the active correlations from ``λ s_T``
+      above a tenth of their round-off level is removed by a Newton step on the active set,
+      ``z_T += G^-1 (c_T - λ s_T)`` (the step starts again from the exact path, so round-off
+      does not accumulate over thousands of breakpoints while ``λ`` falls by orders of
+      magnitude); a Newton step larger than a tenth of the coefficients (an active set too
+      ill-conditioned to trust it) is skipped;
     * a column enters only where its correlation reaches ``±λ`` from inside (a column already
       outside, left there by round-off, enters at once); a column leaves where ``z_j`` leaves
       the side of its sign;
@@ -508,9 +515,10 @@ def _homotopy(B, q, b, sigma, tol, max_iter, verbose):
         if it % 64 == 0:
             noise = _correlation_noise(B, At, zT, q)
         e = c[T] - lam * s_T          # drift of the active correlations from λ s_T
-        correct = bool(np.max(np.abs(e)) > max(noise, 1e-13 * lam))
+        correct = bool(np.max(np.abs(e)) > max(0.1 * noise, 1e-13 * lam))
         try:
-            sol = _solve_gram(Bt, np.column_stack([s_T, e]) if correct else s_T, G)
+            # (no refinement step here: the corrector absorbs the solve's error at the next breakpoint)
+            sol = _solve_gram(Bt, np.column_stack([s_T, e]) if correct else s_T, G, refine=False)
         except np.linalg.LinAlgError:
             status, msg = "error", f"singular active set of size {len(T)} (linearly dependent columns)"
             break
