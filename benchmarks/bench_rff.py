@@ -86,8 +86,11 @@ def best_time(func, repeats):
 
 def bench_transform(n, d, m, repeats):
     """Each QuantizedRFF time is bracketed by RBFSampler runs (the machine is shared); the fused
-    kernel is timed with numba's default thread count (prange over row groups, BLAS threaded
-    as for RBFSampler) and with one numba thread (serial kernel, BLAS still threaded)."""
+    kernel is timed with numba's default thread count (float64: prange over row groups;
+    float32: the two-stage pipeline, product in the calling thread, cos + kernel in a worker)
+    and with one numba thread (block by block in the calling thread). Inside a multi-chunk
+    transform BLAS runs single-threaded (QuantizedRFF's threadpoolctl limit); RBFSampler's
+    BLAS uses every thread."""
     import numba
     threads = numba.get_num_threads()
     rng = np.random.default_rng(0)
