@@ -752,51 +752,73 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _run_pipelined(self, X, chunks, args):
         """Two-stage pipeline over the chunks (float32 and raw inputs, >= 2 numba threads),
         double buffered: the calling thread computes the product (plus the offset) of chunk
-        k + 1 while a worker thread takes NumPy's cosine of chunk k block by block and runs the
-        fused kernel (numba, GIL released) on each block while it is in the core's cache.
-        Measured for float32 (n = 1e5, d = 64, m = 2048, one thread each): BLAS + offset
-        0.37 s, cos 0.16 s, kernel 0.2-0.3 s, so the two stages are about equal and both
-        cores stay busy. The worker's kernel gets ``numba threads - 1`` threads (with more than
-        two it takes the chunk's cosine first and runs the parallel kernel)."""
+        k + 1 while ``numba threads - 1`` worker threads take NumPy's cosine of the blocks of
+        chunk k and run the serial fused kernel on each (numba, GIL released) while the block
+        is in the core's cache. The calling thread then helps with the blocks of chunk k that
+        are left (taking them from the end), so the stages balance themselves whatever their
+        costs (float32, n = 1e5, d = 64, m = 2048, one thread: BLAS + offset 0.4 s, cos
+        0.16 s, kernel 0.2-0.3 s) and whatever else the machine runs."""
+        import threading
         from concurrent.futures import ThreadPoolExecutor
 
         kern = args[13]
         raw = args[1]
-        threads = _numba_threads()
-        kernel_threads = max(1, threads - 1)
+        workers = max(1, _numba_threads() - 1)
         m = int(self.n_components)
+        L = kern.LANES
         rows_max = max(sl.stop - sl.start for sl in chunks)
-        nblk = -(-rows_max // kern.LANES)
-        bufs = [np.empty((nblk, m, kern.LANES), dtype=args[0]) for _ in range(2)]
+        bufs = [np.empty((-(-rows_max // L), m, L), dtype=args[0]) for _ in range(2)]
 
-        def stage2(P, rows, kargs):
-            numba.set_num_threads(kernel_threads)            # thread-local setting
-            if raw:
-                return kern.launch(P, rows, *kargs)
-            if kernel_threads > 1:
-                np.cos(P, out=P)
-                return kern.launch(P, rows, *kargs)
+        class Cursor:
+            """The blocks of one chunk not yet taken: workers take from the front, the calling
+            thread from the back."""
+
+            def __init__(self, nb):
+                self.lo, self.hi, self.lock = 0, nb, threading.Lock()
+
+            def take(self, front):
+                with self.lock:
+                    if self.lo >= self.hi:
+                        return -1
+                    if front:
+                        self.lo += 1
+                        return self.lo - 1
+                    self.hi -= 1
+                    return self.hi
+
+        def run_blocks(job, front):
+            P, rows, kargs, cursor = job
             head, (seeds, ubits, v, out, codes, want_out, want_codes) = kargs[:9], kargs[9:]
             bad = False
-            for blk in range(P.shape[0]):
-                r0 = blk * kern.LANES
-                nr = min(kern.LANES, rows - r0)
-                np.cos(P[blk], out=P[blk])
+            while True:
+                blk = cursor.take(front)
+                if blk < 0:
+                    return bad
+                r0 = blk * L
+                nr = min(L, rows - r0)
+                if not raw:
+                    np.cos(P[blk], out=P[blk])
                 bad |= kern.quantize_condense_serial(
                     P[blk:blk + 1], nr, *head, seeds[r0:r0 + nr] if seeds.size else seeds, ubits,
                     v, out[r0:r0 + nr] if want_out else out,
                     codes[r0:r0 + nr] if want_codes else codes, want_out, want_codes)
-            return bad
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None
+        def finish(job, futures):
+            bad = run_blocks(job, False)          # help with what the workers have not taken
+            for f in futures:
+                bad |= f.result()
+            self._check_bad(bad)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            prev = None
             for c, sl in enumerate(chunks):
                 P, seeds = self._chunk_input(X, sl, *args[:-5], buf=bufs[c % 2], cos=False)
-                if pending is not None:
-                    self._check_bad(pending.result())
-                pending = pool.submit(stage2, P, sl.stop - sl.start,
-                                      self._kernel_args(sl, seeds, *args))
-            self._check_bad(pending.result())
+                if prev is not None:
+                    finish(*prev)
+                rows = sl.stop - sl.start
+                job = (P, rows, self._kernel_args(sl, seeds, *args), Cursor(-(-rows // L)))
+                prev = (job, [pool.submit(run_blocks, job, True) for _ in range(workers)])
+            finish(*prev)
 
     def _chunk_input(self, X, sl, dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps,
                      stochastic, ubits, key, buf=None, cos=True):
