@@ -564,7 +564,11 @@ def _homotopy(B, q, b, sigma, tol, max_iter, verbose):
             sd = s_T * d
             gd = np.where(sd < 0, np.maximum(s_T * zT, 0.0) / (-sd), np.inf)
         if last_enter is not None and last_enter in T:
-            gd[T.index(last_enter)] = np.inf  # nor does a variable just entered leave at once
+            k = T.index(last_enter)
+            # a variable just entered does not leave at once -- unless its coefficient would move
+            # against its sign (a spurious entry, possible only through round-off): then it
+            # leaves at γ = 0 instead of ending the path with sign(z_j) = -sign(c_j)
+            gd[k] = 0.0 if sd[k] < 0 else np.inf
         if gd.size and np.min(gd) < gam:
             k = int(np.argmin(gd))
             gam, kind, idx = float(gd[k]), "drop", k
