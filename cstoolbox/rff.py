@@ -721,7 +721,7 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         ubits = 24 if dtype == np.float32 else 53
         key = self._rounding_key if key is None else key
         chunks = list(self._chunks(n))
-        pipelined = (not fuse_cos) and len(chunks) > 1 and _numba_threads() >= 2
+        pipelined = len(chunks) > 1 and _numba_threads() >= 2
         args = (dtype, raw, fuse_cos, W, b, v, scale, scheme, coefs, taps, stochastic, ubits, key,
                 kern, out, codes, want_out, want_codes)
         # Multi-chunk inputs run BLAS single-threaded (threadpoolctl, restored afterwards):
@@ -750,11 +750,11 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return out, codes
 
     def _run_pipelined(self, X, chunks, args):
-        """Two-stage pipeline over the chunks (float32 and raw inputs, >= 2 numba threads),
-        double buffered: the calling thread computes the product (plus the offset) of chunk
-        k + 1 while ``numba threads - 1`` worker threads take NumPy's cosine of the blocks of
-        chunk k and run the serial fused kernel on each (numba, GIL released) while the block
-        is in the core's cache. The calling thread then helps with the blocks of chunk k that
+        """Two-stage pipeline over the chunks (>= 2 numba threads), double buffered: the
+        calling thread computes the product (float32: plus the offset) of chunk k + 1 while
+        ``numba threads - 1`` worker threads run the serial fused kernel (numba, GIL released)
+        on the blocks of chunk k (float32: after NumPy's cosine of the block, while it is in
+        the core's cache; float64: the kernel takes the cosine). The calling thread then helps with the blocks of chunk k that
         are left (taking them from the end), so the stages balance themselves whatever their
         costs (float32, n = 1e5, d = 64, m = 2048, one thread: BLAS + offset 0.4 s, cos
         0.16 s, kernel 0.2-0.3 s) and whatever else the machine runs."""
@@ -762,7 +762,7 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         from concurrent.futures import ThreadPoolExecutor
 
         kern = args[13]
-        raw = args[1]
+        numpy_cos = not (args[1] or args[2])      # float32 product: NumPy's cos in the workers
         workers = max(1, _numba_threads() - 1)
         m = int(self.n_components)
         L = kern.LANES
@@ -796,7 +796,7 @@ class QuantizedRFF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                     return bad
                 r0 = blk * L
                 nr = min(L, rows - r0)
-                if not raw:
+                if numpy_cos:
                     np.cos(P[blk], out=P[blk])
                 bad |= kern.quantize_condense_serial(
                     P[blk:blk + 1], nr, *head, seeds[r0:r0 + nr] if seeds.size else seeds, ubits,

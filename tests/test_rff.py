@@ -502,9 +502,9 @@ def test_fused_kernel_sparse_input_bit_identical():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_pipeline_bit_identical(dtype, monkeypatch):
-    """The two-stage pipeline (product and NumPy cos of chunk k + 1 in the calling thread, the
-    kernel on chunk k in a worker thread; float32 and raw inputs with >= 2 numba threads) gives
-    the reference's bits, over several chunks, double-buffered, with a partial last chunk."""
+    """The two-stage pipeline (>= 2 numba threads: product of chunk k + 1 in the calling thread,
+    float32 cos + kernel of chunk k in a worker thread and then the caller) gives the
+    reference's bits, over several chunks, double-buffered, with a partial last chunk."""
     import cstoolbox.rff as rff
     X = _data(n=700, d=7, seed=5, dtype=dtype)
     monkeypatch.setattr(rff, "_CHUNK_ELEMENTS", 300 * 130)   # chunks of 130 rows: 128 + 2
@@ -521,7 +521,7 @@ def test_fused_pipeline_bit_identical(dtype, monkeypatch):
             tr = QuantizedRFF(n_components=300, gamma=0.4, random_state=1, **params).fit(X)
         n_calls = len(calls)
         F, C = tr.transform(X), tr.transform_codes(X)
-        assert len(calls) == n_calls + (2 if dtype == np.float32 else 0)   # float64: cos fused
+        assert len(calls) == n_calls + 2
         np.testing.assert_array_equal(F, tr._transform_reference(X))
         np.testing.assert_array_equal(C, tr._transform_codes_reference(X))
         Z = tr.raw_features(X)
