@@ -128,7 +128,9 @@ class QuantizedCS:
     beta : float, optional
         Required for ``"beta"``: 1 < beta <= 2K.
     block_length : int, optional
-        Beta encoding block length ``lam`` (must divide the stream length m; default m).
+        Beta encoding block length ``lam`` (must divide the stream length m; default m).  The
+        other schemes shape each stream as one block and ignore it (it must still be ``None`` or
+        a positive int; the ΣΔ condensation block is ``decode(..., block_length=...)``).
 
     Attributes
     ----------
@@ -143,7 +145,7 @@ class QuantizedCS:
     ValueError
         Unknown scheme, an alphabet too small to stabilize greedy ΣΔ of that order
         (``2K < 2^r - 1``: use ``"one_bit_sigma_delta"`` or more levels), beta outside
-        (1, 2K], block length not dividing m.
+        (1, 2K], block length not a positive int (any scheme) or not dividing m (beta).
 
     Notes
     -----
@@ -177,6 +179,8 @@ class QuantizedCS:
             raise TypeError(f"alphabet must be a cstoolbox.quantizers.Alphabet, got {type(alphabet).__name__}")
         self.order = order
         self.beta = beta
+        if block_length is not None:  # validated for every scheme; only 'beta' uses it
+            block_length = _check_int(block_length, "block_length")
         self.block_length = block_length
         if scheme == "msq":
             self.alphabet = alphabet
@@ -208,7 +212,7 @@ class QuantizedCS:
             if beta is None:
                 raise ValueError("scheme='beta' needs beta (1 < beta <= 2K)")
             self.alphabet = alphabet
-            lam = m_stream if block_length is None else _check_int(block_length, "block_length")
+            lam = m_stream if block_length is None else block_length
             if m_stream % lam:
                 raise ValueError(f"block_length={lam} must divide the number of measurements m={m_stream}")
             self.input_bound_ = stability_bound("beta", alphabet, beta=beta)  # validates beta

@@ -431,6 +431,109 @@ def test_bad_inputs():
         shaped_basis_pursuit(np.eye(4), np.array([0, np.nan, 0, 0]))
 
 
+
+@pytest.mark.parametrize("scheme, kw", [("msq", {}), ("sigma_delta", dict(order=1)),
+                                        ("one_bit_sigma_delta", dict(order=1)), ("beta", dict(beta=1.5))])
+@pytest.mark.parametrize("bad", ["3", 2.5, -1, 0, True, np.nan, np.float64(4.0)])
+def test_block_length_is_validated_for_every_scheme(scheme, kw, bad):
+    # fuzz finding: garbage block_length was silently ignored by every scheme but 'beta'
+    A = GaussianOperator(32, 16, random_state=0)
+    with pytest.raises((ValueError, TypeError), match="block_length"):
+        QuantizedCS(A, scheme, block_length=bad, **kw)
+
+
+@pytest.mark.parametrize("scheme, kw", [("msq", {}), ("sigma_delta", dict(order=1)),
+                                        ("one_bit_sigma_delta", dict(order=1))])
+def test_block_length_accepted_as_int_by_the_other_schemes(scheme, kw):
+    A = GaussianOperator(32, 16, random_state=0)
+    for good in (None, 8, np.int64(8)):
+        qcs = QuantizedCS(A, scheme, block_length=good, **kw)
+        assert qcs.block_length is None or type(qcs.block_length) is int
+        assert qcs.shaping_.block_length == 32   # ignored: these schemes shape the whole stream
+    qb = QuantizedCS(A, "beta", beta=1.5, block_length=np.int64(8))
+    assert qb.block_length == 8 and type(qb.block_length) is int
+
+
+def test_shaping_operator_refuses_complex_coefficients_and_bool_sizes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # no ComplexWarning on the way to the error
+        with pytest.raises(TypeError, match="coefficients"):
+            ShapingOperator(8, [1.0, -1.0 + 0.5j])
+        with pytest.raises(TypeError, match="coefficients"):
+            ShapingOperator(8, np.array([1.0, 2.0], dtype=complex))
+    with pytest.raises(ValueError, match="m must"):
+        ShapingOperator(True, [1.0])
+    with pytest.raises(ValueError, match="block_length"):
+        ShapingOperator(8, [1.0, -1.0], block_length=True)
+    with pytest.raises(ValueError, match="order"):
+        ShapingOperator.sigma_delta(8, True)
+    with pytest.raises(ValueError, match="beta"):
+        ShapingOperator.beta(8, True)
+    S = ShapingOperator(np.int64(8), np.array([1, -1]), block_length=np.int64(4))
+    assert S.shape == (8, 8) and S.block_length == 4
+
+
+@pytest.mark.parametrize("support, err", [
+    (np.array([1 + 0j, 2 + 0j]), TypeError),       # was cast to real with a ComplexWarning
+    (np.array([1.0, 2.0]), TypeError),             # floats are not column indices
+    (np.array([True, False, True, False]), TypeError),  # a mask would have become indices 0/1
+    (np.zeros((1, 1, 2), dtype=int), ValueError),  # 3-D was raveled
+    (np.int64(2), ValueError),                     # scalar was taken as [2]
+    (3, ValueError),
+    ([0, 4], ValueError),                          # out of range
+    ([-1], ValueError),
+])
+def test_shaped_least_squares_support_validation(support, err):
+    A = np.random.default_rng(0).standard_normal((12, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(err, match="support"):
+            shaped_least_squares(A, np.ones(12), support)
+
+
+def test_shaped_least_squares_accepts_int_lists_and_empty_support():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((12, 4))
+    x = np.array([0.0, 1.0, 0.0, -2.0])
+    for T in ([1, 3], np.array([3, 1], dtype=np.int32), np.array([1, 3], dtype=np.uint8)):
+        z, info = shaped_least_squares(A, A @ x, T)
+        np.testing.assert_allclose(z, x, atol=1e-12)
+    z, info = shaped_least_squares(A, A @ x, [])
+    assert info.message == "empty support" and not z.any()
+
+
+@pytest.mark.parametrize("shape", [(5, 0), (0, 5)])
+def test_shaped_basis_pursuit_refuses_empty_operators(shape):
+    # fuzz finding: A with 0 columns returned status 'converged' with an empty x
+    m = shape[0]
+    for method in ("homotopy", "lp"):
+        norm = "l2" if method == "homotopy" else "inf"
+        with pytest.raises(ValueError, match="A must have at least one row and one column"):
+            shaped_basis_pursuit(np.zeros(shape), np.zeros(m), bound=1.0, norm=norm, method=method)
+    with pytest.raises(ValueError, match="at least one row and one column"):
+        shaped_basis_pursuit_cvxpy(np.zeros(shape), np.zeros(m), bound=1.0)
+    with pytest.raises(ValueError, match="at least one row and one column"):
+        shaped_least_squares(np.zeros(shape), np.zeros(m), [])
+
+
+def test_decode_prints_nothing(capfd):
+    # HiGHS prints its banner once per process, when the first highspy.Highs() sets its callback:
+    # run the LP decode in a fresh interpreter whose stdout/stderr are this test's captured fds
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    code = ("import numpy as np\n"
+            "from cstoolbox.quantized_cs import QuantizedCS\n"
+            "from cstoolbox.quantizers import Alphabet\n"
+            "A = np.random.default_rng(0).standard_normal((48, 16))\n"
+            "x = np.zeros(16); x[[2, 9]] = [1.0, -0.5]\n"
+            "qcs = QuantizedCS(A, 'sigma_delta', order=1, alphabet=Alphabet(4, np.abs(A @ x).max()))\n"
+            "z, info = qcs.decode(qcs.encode(x), method='one-stage', norm='inf', lp_start='homotopy')\n"
+            "assert info.solver == 'qcs:lp', info.solver\n")
+    capfd.readouterr()
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    out, err = capfd.readouterr()
+    assert out == "" and "HiGHS" not in err, (out, err)
+
 def test_unstable_input_warns():
     A = math.sqrt(64) * GaussianOperator(64, 16, random_state=0)
     qcs = QuantizedCS(A, "sigma_delta", order=1)          # stable for ||y||_inf <= 1

@@ -56,6 +56,7 @@ and near-optimal quantization of random measurements", Constr. Approx. 44 (2016)
 A. Chambolle, T. Pock, "A first-order primal-dual algorithm for convex problems with
 applications to imaging", J. Math. Imaging Vis. 40 (2011).
 """
+import functools
 import math
 import numbers
 import time
@@ -172,14 +173,17 @@ class ShapingOperator(LinearOperator):
     """
 
     def __init__(self, m, coefficients, block_length=None):
-        if not isinstance(m, numbers.Integral) or m < 1:
+        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 1:
             raise ValueError(f"m must be a positive int, got {m!r}")
-        c = np.asarray(coefficients, dtype=np.float64).ravel()
+        c = np.asarray(coefficients)
+        if c.dtype.kind not in "fiu":
+            raise TypeError(f"coefficients must be real numbers, got dtype {c.dtype} ({coefficients!r})")
+        c = c.astype(np.float64).ravel()
         if c.size < 1 or c[0] == 0 or not np.all(np.isfinite(c)):
             raise ValueError("coefficients must be finite with a nonzero leading coefficient c_0, "
                              f"got {coefficients!r}")
         block = int(m) if block_length is None else block_length
-        if not isinstance(block, numbers.Integral) or block < 1 or m % block:
+        if isinstance(block, bool) or not isinstance(block, numbers.Integral) or block < 1 or m % block:
             raise ValueError(f"block_length must be a positive int dividing m={m}, got {block_length!r}")
         super().__init__((int(m), int(m)), np.float64)
         self.coefficients = c
@@ -194,7 +198,7 @@ class ShapingOperator(LinearOperator):
     @classmethod
     def sigma_delta(cls, m, order, block_length=None):
         """``S = D^r``: coefficients of ``(1 - z)^r``; ``block_length`` for independent streams."""
-        if not isinstance(order, numbers.Integral) or order < 0:
+        if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 0:
             raise ValueError(f"order must be a non-negative int, got {order!r}")
         c = [(-1.0) ** j * math.comb(int(order), j) for j in range(int(order) + 1)]
         return cls(m, c, block_length)
@@ -202,7 +206,7 @@ class ShapingOperator(LinearOperator):
     @classmethod
     def beta(cls, m, beta, block_length=None):
         """``S = I_p ⊗ H_beta`` (1 on the diagonal, ``-beta`` below it, per block)."""
-        if not isinstance(beta, numbers.Real) or not np.isfinite(beta) or beta <= 0:
+        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not np.isfinite(beta) or beta <= 0:
             raise ValueError(f"beta must be a positive finite number, got {beta!r}")
         return cls(m, [1.0, -float(beta)], block_length)
 
@@ -287,6 +291,8 @@ def _as_real_operator(A, name="A"):
     if op.dtype.kind == "c":
         raise TypeError(f"{name} must be real; stack the real and imaginary parts of a complex operator "
                         "into a real one (cstoolbox.quantized_cs.RealStackedOperator)")
+    if min(op.shape) < 1:
+        raise ValueError(f"{name} must have at least one row and one column, got shape {op.shape}")
     return op
 
 
@@ -300,6 +306,21 @@ def _as_vector(q, m, name="q"):
     if not np.all(np.isfinite(q)):
         raise ValueError(f"{name} contains NaN or inf")
     return q
+
+
+def _as_support(support, n):
+    """A 1-D array of integer column indices in ``[0, n)`` -> sorted unique int64 indices."""
+    T = np.asarray(support)
+    if T.ndim != 1:
+        raise ValueError(f"support must be a 1-D array of column indices, got shape {T.shape}")
+    if T.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if T.dtype.kind not in "iu":
+        hint = " (a boolean mask: pass np.flatnonzero(mask))" if T.dtype.kind == "b" else ""
+        raise TypeError(f"support must hold integer column indices, got dtype {T.dtype}{hint}")
+    if T.min() < 0 or T.max() >= n:
+        raise ValueError(f"support must hold column indices in [0, {n}), got min {T.min()}, max {T.max()}")
+    return np.unique(T.astype(np.int64))
 
 
 def _check_shaping(shaping, m):
@@ -684,6 +705,26 @@ def _homotopy(B, q, b, sigma, tol, max_iter, verbose):
 # ------------------------------------------------------------------------------------------------
 # column/row generation LP (ℓinf)
 # ------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def _quiet_highs_class():
+    """``highspy.Highs`` with ``output_flag`` off before its first logging call.
+
+    ``highspy.Highs.__init__`` registers its callback (``enableCallbacks`` -> ``setCallback``)
+    right after constructing the C++ object, and that first call prints the version banner
+    ("Running HiGHS ...") unless ``output_flag`` is already false; setting the option after the
+    constructor returns is too late.  The override sets it first (``setOptionValue`` itself does
+    not log).
+    """
+    import highspy  # noqa: PLC0415
+
+    class _QuietHighs(highspy.Highs):
+        def enableCallbacks(self):  # noqa: N802 - highspy's name
+            self.setOptionValue("output_flag", False)
+            super().enableCallbacks()
+
+    return _QuietHighs
+
+
 class _RestrictedLP:
     """The elastic restricted LP, kept in one HiGHS model and re-solved warm after each addition.
 
@@ -698,8 +739,8 @@ class _RestrictedLP:
     def __init__(self, b, c, penalty):
         import highspy  # noqa: PLC0415
         self._hs = highspy
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
+        self.h = _quiet_highs_class()()
+        self.h.setOptionValue("output_flag", False)   # (highspy versions whose __init__ logs nothing)
         self.h.setOptionValue("presolve", "off")  # keep the basis between rounds (warm start)
         self.b, self.c, self.penalty = b, c, penalty
         self.rows = []          # measurement index of each model row
@@ -1128,8 +1169,8 @@ def shaped_basis_pursuit(A, q, shaping=None, bound=1.0, norm="l2", noise=0.0, me
     Raises
     ------
     ValueError
-        Wrong lengths, negative bound or noise, unknown norm or method, a method that cannot
-        handle the constraint.
+        ``A`` without rows or columns, wrong lengths, negative bound or noise, unknown norm or
+        method, a method that cannot handle the constraint.
     TypeError
         Complex operator, non-real ``q``, ``shaping`` of the wrong type.
 
@@ -1228,8 +1269,9 @@ def shaped_least_squares(A, q, support, shaping=None, condensation=None, warn_co
     ----------
     A : array_like or LinearOperator, shape (m, n)
     q : ndarray, shape (m,)
-    support : array_like of int
-        The support ``T`` (from an ℓ1 decode), ``|T| <= m``.
+    support : array_like of int, shape (k,)
+        The support ``T`` (from an ℓ1 decode): 1-D integer column indices in ``[0, n)``
+        (duplicates are merged), ``|T| <= m``.
     shaping : ShapingOperator, optional
         ``S`` (default identity: ordinary least squares on the support).
     condensation : LinearOperator or array, shape (p, m), optional
@@ -1242,6 +1284,14 @@ def shaped_least_squares(A, q, support, shaping=None, condensation=None, warn_co
     -------
     x : ndarray, shape (n,)
     info : SolverInfo  (``residual_norm`` in the dual metric, ``gap`` = condition number)
+
+    Raises
+    ------
+    ValueError
+        ``A`` without rows or columns, ``q`` of the wrong length or not finite, a support that is
+        not 1-D or has indices outside ``[0, n)`` or more than the available equations.
+    TypeError
+        Complex ``A`` or ``q``; a support of non-integer dtype (float, complex, boolean mask).
 
     Examples
     --------
@@ -1257,12 +1307,10 @@ def shaped_least_squares(A, q, support, shaping=None, condensation=None, warn_co
     A = _as_real_operator(A)
     m, n = A.shape
     q = _as_vector(q, m)
-    T = np.unique(np.asarray(support, dtype=np.int64).ravel())
+    T = _as_support(support, n)
     if T.size == 0:
         return np.zeros(n), SolverInfo("qcs:dual-lstsq", "converged", 0, float(np.linalg.norm(q)),
                                        message="empty support")
-    if T.min() < 0 or T.max() >= n:
-        raise ValueError(f"support must hold column indices in [0, {n}), got min {T.min()}, max {T.max()}")
     if condensation is not None and shaping is not None:
         raise ValueError("give either shaping or condensation, not both")
     E = np.zeros((n, T.size))
