@@ -343,9 +343,8 @@ def norm_estimate_std(norm, tau, m):
     1.64
     """
     norm = _as_real(norm, "norm", positive=True)
-    m_arr = np.asarray(m)
-    if m_arr.dtype.kind not in "iu" or np.any(m_arr < 1):
-        raise ValueError(f"m must be a positive integer (or integers), got {m!r}")
+    # m may be real (theory curves evaluate it on np.linspace grids); only its positivity matters here
+    m = _as_real(m, "m", positive=True)
     t = _as_real(tau, "tau", positive=True) / norm
     p = special.ndtr(t)
     phi = np.exp(-0.5 * t * t) / np.sqrt(2 * np.pi)

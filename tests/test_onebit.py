@@ -397,12 +397,25 @@ def test_solvers_bad_measurement_input_named():
         plan_vershynin_lp(A, y, solver="nope")  # was ignored
 
 
+def test_norm_estimate_std_accepts_real_m():
+    """Regression (c0077f3): a float m (theory curves use np.linspace) raised 'm must be a positive integer'."""
+    ref = onebit.norm_estimate_std(1.0, 1.575, 1000)
+    assert float(ref) == pytest.approx(0.0405415, abs=1e-7)
+    assert onebit.norm_estimate_std(1.0, 1.575, 1000.0) == ref
+    assert onebit.norm_estimate_std(1.0, 1.575, np.float64(1000)) == ref
+    np.testing.assert_array_equal(onebit.norm_estimate_std(1.0, 1.575, np.array([100.0, 1000.0])),
+                                  [onebit.norm_estimate_std(1.0, 1.575, 100), ref])
+    curve = onebit.norm_estimate_std(1.0, 1.575, np.linspace(10, 1000, 5))
+    assert curve.shape == (5,) and np.all(np.diff(curve) < 0)
+
+
 def test_helpers_bad_input_named():
     """norm_estimate_std returned inf/NaN for norm=0, m=0, m=-1 and accepted strings; lift/unlift cast
     complex input with a warning and accepted a string tau."""
     for kwargs, match in [(dict(norm=0.0), "norm must be positive"), (dict(norm="1"), "norm must be real"),
                           (dict(tau=0.0), "tau must be positive"), (dict(tau=None), "tau must be real"),
-                          (dict(m=0), "m must be a positive integer"), (dict(m=2.5), "m must be a positive")]:
+                          (dict(m=0), "m must be positive"), (dict(m=-1.5), "m must be positive"),
+                          (dict(m=np.nan), "m contains NaN"), (dict(m="1000"), "m must be real")]:
         args = dict(norm=1.0, tau=1.575, m=1000) | kwargs
         with pytest.raises((ValueError, TypeError), match=match):
             onebit.norm_estimate_std(**args)
