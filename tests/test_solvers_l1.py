@@ -315,6 +315,27 @@ def test_non_finite_matrix_raises_and_broken_operator_reports_error():
         assert info.status == "error" and "NaN or inf" in info.message
 
 
+def test_row_and_column_weights_are_flattened():
+    """Regression (41ba98e): weights shaped (n, 1) or (1, n) raised 'must be a scalar or a 1-D array'."""
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((30, 60))
+    b = A[:, :3].sum(axis=1)
+    w = rng.uniform(0.5, 2.0, 60)
+    x_ref, _ = spgl1(A, b, weights=w)
+    for shaped in (w.reshape(60, 1), w.reshape(1, 60), w.reshape(1, 60, 1)):
+        x, _ = spgl1(A, b, weights=shaped)
+        np.testing.assert_array_equal(x, x_ref)
+        z = rng.standard_normal(60)
+        np.testing.assert_array_equal(project_weighted_l1_ball(z, 1.0, weights=shaped),
+                                      project_weighted_l1_ball(z, 1.0, weights=w))
+        assert weighted_l1_norm(z, shaped) == weighted_l1_norm(z, w)
+    assert weighted_l1_norm(np.array([-2.0]), np.array([[3.0]])) == 6.0  # size 1 for n = 1
+    with pytest.raises(ValueError, match="60 entries"):
+        spgl1(A, b, weights=np.ones((59, 1)))
+    with pytest.raises(ValueError, match="scalar or a 1-D array"):
+        spgl1(A, b, weights=np.ones((2, 30)))
+
+
 def test_prox_and_projection_bad_input():
     x = np.array([np.nan, 1.0, -2.0])
     for f in (lambda v: soft_threshold(v, 0.5), lambda v: prox_l1(v, 0.5), lambda v: prox_l2(v, 0.5),
@@ -341,7 +362,7 @@ def test_prox_and_projection_bad_input():
     with pytest.raises(TypeError, match="out must be a NumPy array"):
         soft_threshold(np.ones(3), 1.0, out=[0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="scalar or a 1-D array"):
-        weighted_l1_norm(np.ones(4), np.ones((1, 1, 4)))
+        weighted_l1_norm(np.ones(4), np.ones((2, 2)))  # genuinely 2-D (a row or column is flattened)
     with pytest.raises(ValueError, match="step_ratio"):
         admm_bpdn(np.eye(3), np.ones(3), step_ratio=1j)
     with pytest.raises(ValueError, match="step_ratio"):

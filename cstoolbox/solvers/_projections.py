@@ -191,8 +191,11 @@ def _validate_weights(weights, n, name="weights"):
     w = np.asarray(weights)
     if w.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be real, got dtype {w.dtype}")
-    if w.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D array of {n} entries, got shape {w.shape}")
+    if w.ndim > 1:  # a column (n, 1) or row (1, n) is flattened; a genuinely 2-D array is refused
+        if sum(d != 1 for d in w.shape) > 1:
+            raise ValueError(f"{name} must be a scalar or a 1-D array of {n} entries (a single row or "
+                             f"column is flattened), got shape {w.shape}")
+        w = w.reshape(-1)
     w = np.ascontiguousarray(w, dtype=np.float64) if w.ndim else np.full(n, float(w))
     if w.size != n:
         raise ValueError(f"{name} must have {n} entries (one per coordinate), got {w.size}")
