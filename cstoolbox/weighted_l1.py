@@ -57,7 +57,7 @@ import numpy as np
 from .backend import check_random_state
 from .solvers._info import SolverInfo
 from .solvers._projections import _validate_weights
-from .solvers._spgl1 import _check_nonneg
+from .solvers._spgl1 import _check_nonneg, _unwrap_0d
 
 __all__ = [
     "weighted_bpdn", "weights_from_support", "weights_from_supports", "support_from_previous",
@@ -72,12 +72,14 @@ SOLVERS = ("spgl1", "fista", "admm", "cvxpy", "lp")
 # validation helpers
 # ----------------------------------------------------------------------------------------------
 def _check_n(n):
+    n = _unwrap_0d(n)
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     return int(n)
 
 
 def _check_omega(omega, name="omega"):
+    omega = _unwrap_0d(omega)
     if not isinstance(omega, numbers.Real) or isinstance(omega, bool) or not np.isfinite(omega) \
             or not 0.0 <= omega <= 1.0:
         raise ValueError(f"{name} must be a real number in [0, 1], got {omega!r}")
@@ -495,6 +497,7 @@ def reweighted_l1(A, y, sigma=0.0, n_passes=4, eps=None, weights=None, solver="s
     t0 = time.perf_counter()
     if not isinstance(n_passes, numbers.Integral) or isinstance(n_passes, bool) or n_passes < 0:
         raise ValueError(f"n_passes must be a non-negative integer, got {n_passes!r}")
+    eps = _unwrap_0d(eps)
     if eps is not None and (not isinstance(eps, numbers.Real) or isinstance(eps, bool)
                             or not np.isfinite(eps) or eps <= 0):
         raise ValueError(f"eps must be a finite positive real, got {eps!r}")

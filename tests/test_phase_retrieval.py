@@ -405,3 +405,19 @@ def test_bad_input_raises_naming_the_argument():
         with pytest.raises(exc, match=match):
             call()
     assert PeriodicBandedCholesky([[1.0, 4.0, 1.0]] * 16).d == 16  # a nested list (was AttributeError)
+
+
+def test_legacy_random_state_drawn_once_and_not_when_unused():
+    # regression: check_random_state ran twice (each call draws a seed from a RandomState), and the
+    # noiseless calls drew from a RandomState they do not use
+    x = np.exp(1j * np.arange(32.0))
+    W = exponential_masks(5)
+    b = local_measurements(x, W, noise_snr_db=30, random_state=np.random.RandomState(1))
+    assert np.allclose(b[0, :3], [0.41897226, 0.36310864, 0.40607005], atol=1e-7)  # values of 21f198e
+    from cstoolbox.phase_retrieval import exponential_probe, ptychography_measurements
+    rs = np.random.RandomState(7)
+    local_measurements(x, W, random_state=rs)
+    ptychography_measurements(np.ones((8, 8)), exponential_probe(2), random_state=rs)
+    assert rs.randint(1000) == np.random.RandomState(7).randint(1000)
+    with pytest.raises(TypeError, match="random_state"):
+        local_measurements(x, W, random_state="abc")

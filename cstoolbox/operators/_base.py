@@ -141,6 +141,7 @@ class LinearOperator:
         """Estimate the spectral norm ``||A||_2`` by power iteration on ``A^H A``."""
         if not _is_int(n_iter) or n_iter < 1:
             raise ValueError(f"n_iter must be a positive int, got {n_iter!r}")
+        tol = _unwrap_0d(tol)
         if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not 0 <= tol < np.inf:
             raise ValueError(f"tol must be a finite real >= 0, got {tol!r}")
         rng = check_random_state(random_state)
@@ -177,7 +178,15 @@ def _check_shape(shape):
     return m, n
 
 
+def _unwrap_0d(v):
+    """A 0-d real numeric array as its NumPy scalar (``np.array(0.5)`` is a scalar); anything else as given."""
+    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf":
+        return v[()]
+    return v
+
+
 def _is_int(v):
+    v = _unwrap_0d(v)
     if isinstance(v, (bool, np.bool_)):
         return False
     return isinstance(v, numbers.Integral) or (isinstance(v, numbers.Real) and float(v).is_integer())
@@ -420,6 +429,7 @@ def dottest(A, random_state=None, rtol=1e-10, complex_input=None, n_vectors=1):
     True
     """
     A = aslinearoperator(A)
+    rtol = _unwrap_0d(rtol)
     if isinstance(rtol, (bool, np.bool_)) or not isinstance(rtol, numbers.Real) or not 0 < rtol < np.inf:
         raise ValueError(f"rtol must be a finite real > 0, got {rtol!r}")
     if not _is_int(n_vectors) or n_vectors < 1:

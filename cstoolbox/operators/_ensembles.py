@@ -335,6 +335,8 @@ class WaveletOperator(LinearOperator):
         max_filt = pywt.dwtn_max_level(self.signal_shape, w)
         if level is None:
             level = max(1, min(max_div, max_filt))
+        if isinstance(level, np.ndarray) and level.ndim == 0 and level.dtype.kind in "iu":  # np.array(2)
+            level = level[()]
         if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)):
             raise TypeError(f"level must be a positive int or None, got {level!r}")
         level = int(level)

@@ -8,7 +8,7 @@ from ..backend import check_random_state
 from ..exceptions import ConvergenceWarning
 from ..solvers._info import SolverInfo
 from ._lifted import check_intensities
-from ._masks import check_masks, check_real
+from ._masks import _unwrap_0d, check_masks, check_real
 from ._operator import LocalOperator, project_magnitudes
 
 __all__ = ["wirtinger_flow", "error_reduction", "hio", "phaselift"]
@@ -25,6 +25,7 @@ def _setup(b, masks):
 
 
 def _pos_int(v, name, minimum=0):
+    v = _unwrap_0d(v)
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {v!r}")
     return int(v)

@@ -11,8 +11,16 @@ __all__ = ["exponential_masks", "windowed_fourier_masks", "linear_masks", "rando
            "RandomFlattening"]
 
 
+def _unwrap_0d(v):
+    """A 0-d real numeric array as its NumPy scalar (``np.array(0.5)`` is a scalar); anything else as given."""
+    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf":
+        return v[()]
+    return v
+
+
 def check_int(value, name, minimum):
-    """An int ``>= minimum`` (bools, floats and strings refused)."""
+    """An int ``>= minimum`` (bools, floats and strings refused; a 0-d integer array accepted)."""
+    value = _unwrap_0d(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
@@ -20,11 +28,18 @@ def check_int(value, name, minimum):
 
 def check_real(value, name, minimum=None, strict=False):
     """A finite real number (``> minimum`` with ``strict``, else ``>= minimum``); bools and strings refused."""
+    value = _unwrap_0d(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not np.isfinite(value) or (minimum is not None and (value <= minimum if strict else value < minimum)):
         bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum}"
         raise ValueError(f"{name} must be a finite real{bound}, got {value!r}")
     return float(value)
+
+
+def check_unused_random_state(random_state):
+    """Validate a ``random_state`` the call will not use, without drawing from a legacy RandomState."""
+    if not isinstance(random_state, np.random.RandomState):
+        check_random_state(random_state)
 
 
 def check_band(Z, name="Z"):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..backend import check_random_state
-from ._masks import check_masks, check_real
+from ._masks import check_masks, check_real, check_unused_random_state
 
 __all__ = ["local_measurements", "add_intensity_noise"]
 
@@ -100,10 +100,11 @@ def local_measurements(x, masks, noise_snr_db=None, random_state=None):
     """
     x = _check_signal(x)
     W = check_masks(masks, x.shape[-1])
-    check_random_state(random_state)  # validated even when unused (noise_snr_db=None)
     b = np.abs(correlate(x, W)) ** 2
-    if noise_snr_db is not None:
-        b = add_intensity_noise(b, noise_snr_db, random_state)
+    if noise_snr_db is None:
+        check_unused_random_state(random_state)  # validated, not drawn from
+    else:
+        b = add_intensity_noise(b, noise_snr_db, random_state)  # the one check_random_state call
     return b
 
 

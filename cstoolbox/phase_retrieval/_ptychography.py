@@ -11,7 +11,7 @@ from .._jit import njit
 from ..backend import check_random_state
 from ..exceptions import ConditioningWarning, ConvergenceWarning
 from ..solvers._info import SolverInfo
-from ._masks import check_int, check_real
+from ._masks import check_int, check_real, check_unused_random_state
 from ._sync import single_threaded_blas, smallest_eigenpair
 
 __all__ = ["exponential_probe", "scan_positions", "ptychography_measurements", "ptychography_blockpr"]
@@ -152,8 +152,10 @@ def ptychography_measurements(image, probe, positions=None, n_freq=None, noise_s
     i2 = (np.arange(n2)[:, None] + np.arange(d2)[None, :]) % n2
     patches = X[i1[:, None, :, None], i2[None, :, None, :]] * P  # (n1, n2, d1, d2)
     I = np.abs(np.fft.fft2(patches, s=F, axes=(-2, -1))) ** 2
-    rng = check_random_state(random_state)  # validated even when unused (noise_snr_db=None)
-    if noise_snr_db is not None:
+    if noise_snr_db is None:
+        check_unused_random_state(random_state)  # validated, not drawn from
+    else:
+        rng = check_random_state(random_state)
         sigma = np.sqrt(np.mean(I[pos] ** 2) / 10.0 ** (check_real(noise_snr_db, "noise_snr_db") / 10.0))
         I = I + sigma * rng.standard_normal(I.shape)
     I[~pos] = np.nan

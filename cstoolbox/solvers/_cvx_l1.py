@@ -23,6 +23,7 @@ import numpy as np
 
 from ._info import SolverInfo
 from ._projections import _validate_weights
+from ._spgl1 import _unwrap_0d
 
 __all__ = ["cvx_weighted_bpdn", "cvx_weighted_lasso", "lp_weighted_bp"]
 
@@ -126,6 +127,7 @@ def cvx_weighted_lasso(A, b, lam, weights=None, solver=None, **solver_options):
     """
     import cvxpy as cp
     t0 = time.perf_counter()
+    lam = _unwrap_0d(lam)
     if isinstance(lam, (bool, np.bool_)) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
         raise ValueError(f"lam must be a finite non-negative real, got {lam!r}")
     M, b, w, cplx = _setup(A, b, weights)
@@ -197,6 +199,7 @@ def lp_weighted_bp(A, b, weights=None, tol=1e-9, max_iter=None, time_limit=None)
     if cplx:
         raise ValueError("lp_weighted_bp needs real A and b (complex basis pursuit is not an LP; "
                          "use cvx_weighted_bpdn)")
+    tol, max_iter, time_limit = _unwrap_0d(tol), _unwrap_0d(max_iter), _unwrap_0d(time_limit)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
         raise ValueError(f"tol must be a positive real, got {tol!r}")
     if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral)

@@ -290,9 +290,9 @@ def admm_bpdn(A, b, sigma=0.0, weights=None, x0=None, tol=1e-5, max_iter=20000, 
     sigma = _check_nonneg(sigma, "sigma", allow_none=False)
     tol = _check_nonneg(tol, "tol", allow_none=False)
     max_iter = _check_positive_int(max_iter, "max_iter")
-    if _check_nonneg(step_ratio, "step_ratio", allow_none=False) == 0:
+    step_ratio = _check_nonneg(step_ratio, "step_ratio", allow_none=False)
+    if step_ratio == 0:
         raise ValueError("step_ratio must be a finite positive real, got 0")
-    step_ratio = float(step_ratio)
     m, n = op.shape
     bnorm = float(np.linalg.norm(b))
     if bnorm <= sigma:

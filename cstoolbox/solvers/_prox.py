@@ -182,6 +182,8 @@ def prox_l1(x, lam, weights=None, out=None):
     >>> prox_l1(np.array([2.0, -2.0]), 0.5, weights=np.array([2.0, 0.0]))
     array([ 1., -2.])
     """
+    if isinstance(lam, np.ndarray) and lam.ndim == 0 and lam.dtype.kind in "iuf":  # np.array(0.5)
+        lam = lam[()]
     if not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
         raise ValueError(f"lam must be a finite non-negative real, got {lam!r}")
     if weights is None:

@@ -212,7 +212,15 @@ def _check_problem(A, b, weights, x0):
     return op, b, w, x0, dtype
 
 
+def _unwrap_0d(v):
+    """A 0-d real numeric array as its NumPy scalar (``np.array(0.5)`` is a scalar); anything else as given."""
+    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf":
+        return v[()]
+    return v
+
+
 def _check_nonneg(value, name, allow_none=True):
+    value = _unwrap_0d(value)
     if value is None and allow_none:
         return None
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) \
@@ -222,6 +230,7 @@ def _check_nonneg(value, name, allow_none=True):
 
 
 def _check_positive_int(value, name):
+    value = _unwrap_0d(value)
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)

@@ -21,6 +21,8 @@ def _check(x, name, axis):
         raise ValueError(f"{name} needs a numeric array, got dtype {x.dtype}")
     if x.ndim == 0:
         raise ValueError(f"{name} needs an array with at least one dimension, got a scalar")
+    if isinstance(axis, np.ndarray) and axis.ndim == 0 and axis.dtype.kind in "iu":  # np.array(0)
+        axis = axis[()]
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"axis must be an int, got {type(axis).__name__}")
     if not -x.ndim <= axis < x.ndim:
