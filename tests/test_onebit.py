@@ -409,6 +409,22 @@ def test_norm_estimate_std_accepts_real_m():
     assert curve.shape == (5,) and np.all(np.diff(curve) < 0)
 
 
+def test_biht_object_dtype_matrix_is_converted():
+    """Regression (41ba98e): biht with A.astype(object) raised TypeError instead of converting."""
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((40, 12))
+    x = np.zeros(12)
+    x[[1, 7]] = [1.0, -0.5]
+    y = one_bit_sign(A @ x)
+    u, info = biht(A, y, 2, max_iter=50, warn=False)
+    u_obj, info_obj = biht(A.astype(object), y, 2, max_iter=50, warn=False)
+    np.testing.assert_array_equal(u_obj, u)
+    bad = A.astype(object)
+    bad[0, 0] = None
+    with pytest.raises(TypeError, match="non-number"):
+        biht(bad, y, 2)
+
+
 def test_helpers_bad_input_named():
     """norm_estimate_std returned inf/NaN for norm=0, m=0, m=-1 and accepted strings; lift/unlift cast
     complex input with a warning and accepted a string tau."""

@@ -205,7 +205,10 @@ def test_cupy_operators_match_numpy(name):
     (lambda: MatrixOperator(np.array([[1.0, np.nan], [0.0, 1.0]])), ValueError, "finite"),
     (lambda: MatrixOperator(sp.csr_matrix(np.array([[np.inf, 0.0], [0.0, 1.0]]))), ValueError, "finite"),
     (lambda: MatrixOperator(np.full((2, 2), "a")), TypeError, "numeric"),
-    (lambda: MatrixOperator(np.ones((2, 2), dtype=object)), TypeError, "numeric"),
+    (lambda: MatrixOperator(np.array([[1.0, "a"], [0.0, 1.0]], dtype=object)), TypeError, "numeric"),
+    (lambda: MatrixOperator(np.array([[1.0, "2.5"], [0.0, 1.0]], dtype=object)), TypeError, "non-number"),
+    (lambda: MatrixOperator(np.array([[1.0, None], [0.0, 1.0]], dtype=object)), TypeError, "non-number"),
+    (lambda: MatrixOperator(np.array([[1.0, np.nan], [0.0, 1.0]], dtype=object)), ValueError, "finite"),
     (lambda: DiagonalOperator([1.0, np.nan]), ValueError, "finite"),
     (lambda: DiagonalOperator(np.array([1, None], dtype=object)), TypeError, "numeric"),
     (lambda: IdentityOperator(2.5), TypeError, "shape must be a pair"),
@@ -232,6 +235,23 @@ def test_bad_input_is_named(factory, exc, match):
     """Bad matrices, sizes and settings raise at the boundary (not NaN results, numpy errors or hangs)."""
     with pytest.raises(exc, match=match):
         factory()
+
+
+def test_object_dtype_numeric_matrices_are_converted():
+    """Regression (15ff9aa): object-dtype matrices of numbers were refused instead of converted."""
+    X = np.random.default_rng(0).standard_normal((4, 3))
+    op = MatrixOperator(X.astype(object))
+    assert op.dtype == np.float64 and op.matrix.dtype == np.float64
+    np.testing.assert_array_equal(op.matrix, X)
+    Z = X + 1j * X[::-1]
+    opc = MatrixOperator(Z.astype(object))
+    assert opc.dtype == np.complex128
+    np.testing.assert_array_equal(opc.matrix, Z)
+    mixed = MatrixOperator(np.array([[1, 2.5], [True, 3 + 0j]], dtype=object))
+    np.testing.assert_array_equal(mixed.matrix, [[1, 2.5], [1, 3]])
+    assert mixed.dtype == np.complex128   # a complex entry makes the whole matrix complex
+    d = DiagonalOperator(np.array([1, 2.0], dtype=object))
+    assert d.diagonal.dtype == np.float64
 
 
 def test_integral_and_numpy_sizes_still_accepted():

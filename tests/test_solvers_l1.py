@@ -305,8 +305,13 @@ def test_non_finite_matrix_raises_and_broken_operator_reports_error():
                   lambda M: admm_bpdn(M, b)):
         with pytest.raises(ValueError, match="A needs finite entries"):
             solve(bad)  # fista/fista_bpdn hung in backtracking, spgl1 returned 'stalled'
+    bad_obj = A.astype(object)
+    bad_obj[0, 0] = "x"
     with pytest.raises(TypeError, match="A needs a numeric"):
-        spgl1(A.astype(object), b)
+        spgl1(bad_obj, b)
+    # regression (41ba98e): an object-dtype matrix of numbers is converted, not refused
+    np.testing.assert_array_equal(spgl1(A.astype(object), b)[0], spgl1(A, b)[0])
+    np.testing.assert_array_equal(fista(A.astype(object), b, lam=0.1)[0], fista(A, b, lam=0.1)[0])
     with pytest.raises(ValueError, match="at least one row and one column"):
         fista_bpdn(np.zeros((6, 0)), b)
     for solve in (lambda: fista(_NaNOperator(), b, lam=0.1), lambda: fista_bpdn(_NaNOperator(), b),

@@ -193,13 +193,35 @@ def _is_int(v):
 
 
 def _check_matrix_values(M, what):
-    """Numeric dtype (bool/int converted by the caller) and finite entries, dense or scipy.sparse."""
+    """Numeric dtype (bool/int converted by the caller) and finite entries, dense or scipy.sparse.
+
+    Returns ``M``; an object-dtype array of numbers comes back converted to float64 (complex128 when an
+    entry is complex).  Object arrays holding anything but numbers (strings, None, arrays) are refused.
+    """
+    if M.dtype.kind == "O":
+        M = _object_to_numeric(M, what)
     if M.dtype.kind not in "biufc":
         raise TypeError(f"{what} needs a numeric (real or complex) array, got dtype {M.dtype}")
     data = M.data if sp.issparse(M) else M
     xp = get_array_module(data)
     if data.size and not bool(xp.isfinite(data).all()):
         raise ValueError(f"{what} needs finite entries, got NaN or infinite value(s)")
+    return M
+
+
+def _object_to_numeric(M, what):
+    """An object-dtype NumPy array of numbers as float64 or complex128 (TypeError naming a non-number)."""
+    flat = M.ravel()
+    for v in flat:  # checked entry by entry: numpy's cast would turn "1.5" into 1.5 and None into NaN
+        if isinstance(v, (str, bytes)) or not isinstance(v, (numbers.Number, np.bool_)):
+            raise TypeError(f"{what} needs a numeric (real or complex) array; its object dtype holds "
+                            f"a non-number {v!r}")
+    cplx = any(isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real) for v in flat)
+    try:
+        return np.asarray(M, dtype=np.complex128 if cplx else np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"{what} needs a numeric (real or complex) array; its object dtype entries "
+                        f"could not be converted: {exc}") from None
 
 
 def _result_dtype(*dtypes):
@@ -280,7 +302,7 @@ class MatrixOperator(LinearOperator):
             matrix = xp.asarray(matrix)
         if matrix.ndim != 2:
             raise ValueError(f"MatrixOperator needs a 2-D matrix, got shape {matrix.shape}")
-        _check_matrix_values(matrix, "MatrixOperator")
+        matrix = _check_matrix_values(matrix, "MatrixOperator")
         if matrix.dtype.kind not in "fc":
             matrix = matrix.astype(np.float64)
         super().__init__(matrix.shape, matrix.dtype)
@@ -334,7 +356,7 @@ class DiagonalOperator(LinearOperator):
         d = np.asarray(d)
         if d.ndim != 1:
             raise ValueError(f"DiagonalOperator needs a 1-D diagonal, got shape {d.shape}")
-        _check_matrix_values(d, "DiagonalOperator")
+        d = _check_matrix_values(d, "DiagonalOperator")
         if d.dtype.kind not in "fc":
             d = d.astype(np.float64)
         super().__init__((d.size, d.size), d.dtype)

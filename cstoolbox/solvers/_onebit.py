@@ -76,9 +76,9 @@ class _Measurement:
         if isinstance(A, np.ndarray):
             if A.ndim != 2:
                 raise ValueError(f"{name} must be a 2-D matrix (m, n), got shape {A.shape}")
+            A = _check_matrix_values(A, name)  # (object arrays of numbers come back numeric)
             if A.dtype.kind == "c":
                 raise TypeError(f"{name} must be real for one-bit measurements, got dtype {A.dtype}")
-            _check_matrix_values(A, name)
             if A.dtype.kind not in "f":
                 A = A.astype(np.float64)
             self._dense = A

@@ -73,7 +73,7 @@ class _Op:
         if M is not None:
             if M.ndim != 2:
                 raise ValueError(f"A must be a 2-D matrix or an operator, got shape {M.shape}")
-            _check_matrix_values(M, "A")
+            M = _check_matrix_values(M, "A")
             if M.dtype.kind not in "fc":
                 M = M.astype(np.float64)
             self._M, self._MH = M, (M.T if M.dtype.kind != "c" else M.conj().T)
@@ -83,7 +83,7 @@ class _Op:
             return
         if sp.issparse(A):
             M = A.tocsr()
-            _check_matrix_values(M, "A")
+            M = _check_matrix_values(M, "A")
             if M.dtype.kind not in "fc":
                 M = M.astype(np.float64)
             self._M, self._MH = M, M.conj().T.tocsr()
