@@ -260,3 +260,49 @@ def test_integral_and_numpy_sizes_still_accepted():
     assert MatrixOperator(np.eye(2, dtype=bool)).dtype == np.float64
     assert MatrixOperator(np.zeros((0, 3))).shape == (0, 3)
     assert dottest(np.eye(3), n_vectors=np.int64(2), random_state=0)
+
+
+def _fake_sysconf(phys_pages, page_size=1):
+    return lambda name: {"SC_PAGE_SIZE": page_size, "SC_PHYS_PAGES": phys_pages}[name]
+
+
+def test_memory_check_unknown_sysconf_and_itemsize(monkeypatch):
+    """Regression (15ff9aa): sysconf answering -1 refused every size; real dtypes were counted at 16 B."""
+    import os
+    monkeypatch.setattr(os, "sysconf", _fake_sysconf(-1, 4096))   # -1: unknown -> no check
+    assert GaussianOperator(10, 10, random_state=0).shape == (10, 10)
+    assert SparseGaussianOperator(10, 10, random_state=0).shape == (10, 10)
+    monkeypatch.setattr(os, "sysconf", _fake_sysconf(4096, -1))
+    assert GaussianOperator(10, 10, random_state=0).shape == (10, 10)
+    # 13 bytes per entry of "physical memory": float32 (13) and float64 (9) fit, complex128 (24) does not
+    m, n = 40, 50
+    monkeypatch.setattr(os, "sysconf", _fake_sysconf(13 * m * n))
+    assert GaussianOperator(m, n, dtype=np.float32).matrix.dtype == np.float32
+    assert GaussianOperator(m, n, dtype=np.float64).matrix.dtype == np.float64
+    with pytest.raises(ValueError, match="GiB"):
+        GaussianOperator(m, n, dtype=np.complex128)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128, np.complex64])
+def test_gaussian_memory_estimate_covers_the_measured_peak_and_values_unchanged(dtype):
+    import math
+    import tracemalloc
+
+    from cstoolbox.operators._ensembles import _gaussian_bytes_per_entry
+    m, n = 300, 400
+    tracemalloc.start()
+    try:
+        A = GaussianOperator(m, n, random_state=4, dtype=dtype)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    est = m * n * _gaussian_bytes_per_entry(np.dtype(dtype))
+    assert peak <= est + 64 * 1024          # the refusal threshold is not an underestimate
+    assert est <= 1.1 * peak + 64 * 1024    # ... nor a loose overestimate
+    # in-place generation gives the same matrix as the former out-of-place expressions
+    rng = np.random.default_rng(4)
+    if np.dtype(dtype).kind == "c":
+        ref = (rng.standard_normal((m, n)) + 1j * rng.standard_normal((m, n))) / math.sqrt(2 * m)
+    else:
+        ref = rng.standard_normal((m, n)) / math.sqrt(m)
+    np.testing.assert_array_equal(A.matrix, ref.astype(dtype))
