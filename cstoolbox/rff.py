@@ -64,23 +64,19 @@ def _quantizers():
     return quantizers
 
 
-_BLAS_CONTROLLER = []                # threadpoolctl's controller, inspected once (12 us a limit, not 3 ms)
-
-
 class _blas_single_thread:
     """Context manager: BLAS limited to one thread while active (no-op when ``active`` is false
-    or threadpoolctl is missing)."""
+    or threadpoolctl is missing). Only multi-chunk inputs use it, where the 3 ms of
+    ``threadpool_limits`` do not matter."""
 
     def __init__(self, active):
         self._ctx = None
         if active:
-            if not _BLAS_CONTROLLER:
-                try:
-                    from threadpoolctl import ThreadpoolController
-                except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-                    return
-                _BLAS_CONTROLLER.append(ThreadpoolController())
-            self._ctx = _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas")
+            try:
+                from threadpoolctl import threadpool_limits
+            except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+                return
+            self._ctx = threadpool_limits(limits=1, user_api="blas")
 
     def __enter__(self):
         return self
