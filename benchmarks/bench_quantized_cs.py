@@ -96,6 +96,20 @@ def decode_record(qcs, x, q, norm, label, method="one-stage", **opts):
     return z, rec
 
 
+def reference_record(qcs, x, q, norm, z, frec, cvxpy_time_limit):
+    """The cvxpy/CLARABEL decode of the same program, with its differences to and speedup over
+    the fast decode (z, frec)."""
+    opts = {"solver": "cvxpy"}
+    if cvxpy_time_limit is not None:
+        opts["time_limit"] = float(cvxpy_time_limit)
+    zr, rec = decode_record(qcs, x, q, norm, "cvxpy reference", **opts)
+    l1r = float(np.abs(zr).sum())
+    rec.update(rel_diff_to_fast=float(np.linalg.norm(z - zr) / np.linalg.norm(zr)),
+               l1_rel_diff=float(abs(frec["l1"] - l1r) / l1r),
+               speedup_wall=rec["wall_s"] / frec["wall_s"], speedup_cpu=rec["cpu_s"] / frec["cpu_s"])
+    return rec
+
+
 def small_case(n, m, s, seed, sink, cvxpy_time_limit=None, with_homotopy_start=True, norms=("l2", "inf")):
     qcs, x, q = problem(n, m, s, seed)
     rows = []
@@ -110,15 +124,7 @@ def small_case(n, m, s, seed, sink, cvxpy_time_limit=None, with_homotopy_start=T
         rows.append(rec)
         sink(rec)
     for norm in norms:
-        opts = {"solver": "cvxpy"}
-        if cvxpy_time_limit is not None:
-            opts["time_limit"] = float(cvxpy_time_limit)
-        zr, rec = decode_record(qcs, x, q, norm, "cvxpy reference", **opts)
-        z, frec = fast[norm]
-        l1r = float(np.abs(zr).sum())
-        rec.update(rel_diff_to_fast=float(np.linalg.norm(z - zr) / np.linalg.norm(zr)),
-                   l1_rel_diff=float(abs(frec["l1"] - l1r) / l1r),
-                   speedup_wall=rec["wall_s"] / frec["wall_s"], speedup_cpu=rec["cpu_s"] / frec["cpu_s"])
+        rec = reference_record(qcs, x, q, norm, *fast[norm], cvxpy_time_limit)
         rows.append(rec)
         sink(rec)
     return rows
@@ -216,14 +222,7 @@ def l2large_case(sizes, s, seed, sink, reference_max_m, cvxpy_time_limit, certif
         rows.append(frec)
         sink(frec)
         if m <= reference_max_m and n == sizes[0][0]:
-            opts = {"solver": "cvxpy"}
-            if cvxpy_time_limit is not None:
-                opts["time_limit"] = float(cvxpy_time_limit)
-            zr, rec = decode_record(qcs, x, q, "l2", "cvxpy reference", **opts)
-            l1r = float(np.abs(zr).sum())
-            rec.update(rel_diff_to_fast=float(np.linalg.norm(z - zr) / np.linalg.norm(zr)),
-                       l1_rel_diff=float(abs(frec["l1"] - l1r) / l1r),
-                       speedup_wall=rec["wall_s"] / frec["wall_s"], speedup_cpu=rec["cpu_s"] / frec["cpu_s"])
+            rec = reference_record(qcs, x, q, "l2", z, frec, cvxpy_time_limit)
             rows.append(rec)
             sink(rec)
     return rows

@@ -109,12 +109,7 @@ def _as_thresholds(thresholds, m, k=None, name="thresholds"):
     """None -> 0; scalar -> constant; (m,) or (m, k) arrays."""
     if thresholds is None:
         return np.zeros(m)
-    b = np.asarray(thresholds)
-    if b.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers, got dtype {b.dtype}")
-    b = b.astype(np.float64)
-    if not np.all(np.isfinite(b)):
-        raise ValueError(f"{name} contains NaN or inf")
+    b = _as_real(thresholds, name)
     if b.ndim == 0:
         return np.full(m, float(b))
     if b.shape[0] != m or b.ndim > 2 or (b.ndim == 2 and k is not None and b.shape[1] != k):
